@@ -1,0 +1,34 @@
+import { Command } from 'commander';
+
+import { configCommand } from './config.js';
+import { addGlobalOptions, type GlobalFlags } from './global-options.js';
+import { type CliIO, processIO } from './io.js';
+import { renderError } from './render-error.js';
+import { berthVersion, versionCommand } from './version.js';
+
+export function buildProgram(io: CliIO): Command {
+  const program = new Command('berth')
+    .description('Run Compose projects without a Docker daemon')
+    .version(berthVersion(), '-v, --version', 'show the berth version')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  addGlobalOptions(program);
+  configCommand(program, io);
+  versionCommand(program, io);
+  for (const command of program.commands)
+    command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  return program;
+}
+
+/** Runs the CLI and returns its exit code; every error is rendered here, never thrown. */
+export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    const verbose = program.opts<GlobalFlags>().verbose === true || argv.includes('--verbose');
+    return renderError(error, io, verbose);
+  }
+}
