@@ -42,7 +42,7 @@ function generate(n) {
       `      - "${30000 + i}:9000/udp"`,
       '    networks:',
       '      - front',
-      `      - ${i % 2 === 0 ? 'back' : 'front'}`,
+      ...(i % 2 === 0 ? ['      - back'] : []),
       '    healthcheck:',
       '      test: ["CMD", "node", "-e", "process.exit(0)"]',
       '      interval: 10s',

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { isComposeError } from '../src/project/errors.js';
 import { loadProject } from '../src/project/load.js';
 import type { LoadOptions } from '../src/project/options.js';
+import { escapeDollars } from '../src/project/escape-dollars.js';
 import { projectToModel, renderYaml } from '../src/project/serialize.js';
 import { renderWarning } from '../src/project/warnings.js';
 
@@ -34,6 +35,8 @@ interface CaseSpec {
   interpolate?: boolean;
   normalize?: boolean;
   resolvePaths?: boolean;
+  /** A file of the case folder that `-f -` reads as standard input. */
+  stdin?: string;
 }
 
 interface Case {
@@ -76,7 +79,7 @@ function optionsFor(spec: CaseSpec, dir: string): LoadOptions {
     cwd: spec.cwd ? path.join(dir, spec.cwd) : dir,
     // Only the case's own environment: the machine's must never leak into a result.
     env: { ...spec.env, HOME },
-    readStdin: () => Promise.resolve(''),
+    readStdin: () => Promise.resolve(spec.stdin ? readFileSync(path.join(dir, spec.stdin), 'utf8') : ''),
   };
   if (spec.files) options.files = spec.files;
   if (spec.projectName !== undefined) options.projectName = spec.projectName;
@@ -115,7 +118,9 @@ async function expectRoundTrip(options: LoadOptions, model: unknown, first: Load
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'berth-roundtrip-'));
   try {
     const file = path.join(tmp, 'compose.yaml');
-    writeFileSync(file, renderYaml(model));
+    // As `berth config` prints it: `$` escaped unless interpolation was off.
+    const printed = options.interpolate === false ? model : escapeDollars(model);
+    writeFileSync(file, renderYaml(printed));
     const again: LoadOptions = {
       ...options,
       files: [file],
@@ -208,9 +213,14 @@ describe('hostile input', () => {
       size += block.length;
     }
     await withFile(parts.join('\n'), async (dir) => {
-      const result = await loadProject({ cwd: dir, env: { HOME }, projectName: 'big' }).catch((e: unknown) => e);
+      const result = await loadProject({ cwd: dir, env: { HOME }, projectName: 'big' }).catch(
+        (e: unknown) => e,
+      );
       if (result instanceof Error) expect(isComposeError(result)).toBe(true);
-      else expect(Object.keys((result as { project: { services: object } }).project.services).length).toBeGreaterThan(1000);
+      else
+        expect(
+          Object.keys((result as { project: { services: object } }).project.services).length,
+        ).toBeGreaterThan(1000);
     });
   }, 120_000);
 
@@ -250,7 +260,11 @@ describe('hostile input', () => {
   });
 
   it('invalid UTF-8 is refused', async () => {
-    const bytes = Buffer.concat([Buffer.from('services:\n  web:\n    image: "ng'), Buffer.from([0xc3, 0x28]), Buffer.from('x"\n')]);
+    const bytes = Buffer.concat([
+      Buffer.from('services:\n  web:\n    image: "ng'),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from('x"\n'),
+    ]);
     await withFile(bytes, async (dir) => {
       const error = await load(dir).catch((e: unknown) => e);
       expect(isComposeError(error)).toBe(true);

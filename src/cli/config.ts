@@ -3,8 +3,10 @@ import path from 'node:path';
 
 import { type Command, Option } from 'commander';
 
-import { startOrder } from '../graph/start-order.js';
+import { buildGraph } from '../graph/build.js';
+import { startOrder } from '../graph/levels.js';
 import { ComposeError } from '../project/errors.js';
+import { escapeDollars } from '../project/escape-dollars.js';
 import { loadProject } from '../project/load.js';
 import { projectToModel, renderJson, renderYaml } from '../project/serialize.js';
 import type { Project } from '../project/types.js';
@@ -86,16 +88,13 @@ function renderConfigOutput(project: Project, flags: ConfigFlags, selected: stri
         .map((k) => `${k}=${project.meta.environment[k]}`),
     );
   }
-  const model = projectToModel(selected.length > 0 ? onlyServices(project, selected) : project);
+  let model = projectToModel(selected.length > 0 ? onlyServices(project, selected) : project);
+  if (flags.interpolate) model = escapeDollars(model);
   return flags.format === 'json' ? renderJson(model) : renderYaml(model);
 }
 
 function servicesInOrder(project: Project): string[] {
-  const deps = new Map<string, string[]>();
-  for (const [name, service] of Object.entries(project.services)) {
-    deps.set(name, Object.keys(service.depends_on ?? {}));
-  }
-  return startOrder(deps);
+  return startOrder(buildGraph(project));
 }
 
 function allProfiles(project: Project): string[] {

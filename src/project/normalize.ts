@@ -37,6 +37,7 @@ export async function normalizeProject(model: ComposeDict, options: NormalizeOpt
     delete service.extends;
     if (service.pull_policy === 'if_not_present') service.pull_policy = 'missing';
     applyBuildDefaults(service);
+    applySecretTargets(service);
   }
   if (options.resolvePaths) out = resolveProjectPaths(out, options.workingDir, options.home);
 
@@ -59,4 +60,14 @@ function applyBuildDefaults(service: ComposeDict): void {
   if (build.context === undefined || build.context === null) build.context = '.';
   if (build.dockerfile === undefined && build.dockerfile_inline === undefined)
     build.dockerfile = 'Dockerfile';
+}
+
+/** A service secret without a target is mounted at `/run/secrets/<source>`, as docker compose prints it. */
+function applySecretTargets(service: ComposeDict): void {
+  if (!Array.isArray(service.secrets)) return;
+  service.secrets = service.secrets.map((ref: unknown) =>
+    isDict(ref) && ref.target === undefined && typeof ref.source === 'string'
+      ? { ...ref, target: `/run/secrets/${ref.source}` }
+      : ref,
+  );
 }

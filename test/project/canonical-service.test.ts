@@ -162,8 +162,9 @@ describe('service attributes in long syntax', () => {
 
 describe('build', () => {
   it.each<[unknown, unknown]>([
-    ['./app', { context: './app', dockerfile: 'Dockerfile' }],
-    [{ dockerfile: 'Dockerfile.dev' }, { context: '.', dockerfile: 'Dockerfile.dev' }],
+    // Defaults (context `.`, dockerfile `Dockerfile`) come after merging, in normalize.ts.
+    ['./app', { context: './app' }],
+    [{ dockerfile: 'Dockerfile.dev' }, { dockerfile: 'Dockerfile.dev' }],
     [
       { context: '.', dockerfile_inline: 'FROM alpine' },
       { context: '.', dockerfile_inline: 'FROM alpine' },
@@ -172,7 +173,6 @@ describe('build', () => {
       { context: '.', args: ['A=1', 'B'], labels: ['l=1'], extra_hosts: ['h:1.2.3.4'], shm_size: '1m' },
       {
         context: '.',
-        dockerfile: 'Dockerfile',
         args: { A: '1', B: null },
         labels: { l: '1' },
         extra_hosts: { h: ['1.2.3.4'] },
@@ -188,8 +188,6 @@ describe('build', () => {
         additional_contexts: ['a=./a'],
       },
       {
-        context: '.',
-        dockerfile: 'Dockerfile',
         args: { N: '1' },
         secrets: [{ source: 'npmrc' }],
         ssh: ['default', 'key=./id'],

@@ -53,10 +53,18 @@ describe('volumes long syntax', () => {
       type: 'bind',
       source: './a',
       target: '/a',
-      bind: { propagation: 'slave' },
+      bind: { propagation: 'slave', create_host_path: false },
       read_only: true,
     };
     expect(service({ volumes: [volume] }).volumes).toEqual([volume]);
+  });
+  it('defaults create_host_path to true in a written bind section, as compose-go does', () => {
+    const volume = { type: 'bind', source: './a', target: '/a', bind: { propagation: 'slave' } };
+    expect(service({ volumes: [volume] }).volumes).toEqual([
+      { ...volume, bind: { propagation: 'slave', create_host_path: true } },
+    ]);
+    const bare = { type: 'bind', source: './a', target: '/a' };
+    expect(service({ volumes: [bare] }).volumes).toEqual([bare]);
   });
   it('turns a tmpfs size into bytes', () => {
     expect(

@@ -11,15 +11,16 @@ import { describe, scalarText, stringOrList } from './values.js';
 
 const LISTS = ['cache_from', 'cache_to', 'tags', 'platforms', 'entitlements'];
 
-/** build: a context path -> `{context, dockerfile: 'Dockerfile'}`; a map gets the same defaults and long syntax inside. */
+/**
+ * build: a context path -> `{context}`; a map gets long syntax inside. The defaults (context `.`,
+ * dockerfile `Dockerfile`) are added after merging (normalize.ts): an override file that only sets
+ * `args` must not reset the base file's context.
+ */
 export function canonicalBuild(ctx: CanonicalContext, value: unknown, path: KeyPath): unknown {
   return throughTags(value, (inner) => {
-    if (typeof inner === 'string') return { context: inner, dockerfile: 'Dockerfile' };
+    if (typeof inner === 'string') return { context: inner };
     if (!isDict(inner)) return fail(ctx, path, `must be a context path or a mapping, got ${describe(inner)}`);
     const build: ComposeDict = { ...inner };
-    build.context ??= '.';
-    if (build.dockerfile === undefined && build.dockerfile_inline === undefined)
-      build.dockerfile = 'Dockerfile';
     const at = (key: string): KeyPath => [...path, key];
     if (build.args !== undefined) build.args = canonicalEnvironment(ctx, build.args, at('args'));
     if (build.labels !== undefined) build.labels = canonicalLabels(ctx, build.labels, at('labels'));

@@ -126,5 +126,9 @@ function longVolume(ctx: CanonicalContext, entry: ComposeDict, path: KeyPath): C
       tmpfs.mode = expectNumber(ctx, tmpfs.mode, [...path, 'tmpfs', 'mode'], 'mode');
     volume.tmpfs = tmpfs;
   }
+  // compose-go defaults create_host_path to true wherever a `bind:` section is written.
+  if (isDict(volume.bind) && volume.bind.create_host_path === undefined) {
+    volume.bind = { ...volume.bind, create_host_path: true };
+  }
   return volume;
 }
