@@ -8,3 +8,4 @@ export { projectToModel, renderJson, renderYaml } from './project/serialize.js';
 export { serviceConfigHash } from './reconcile/config-hash.js';
 export { formatKeyPath, type KeyPath } from './project/key-path.js';
 export type * from './project/types.js';
+export * from './graph/index.js';

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 
 import { configCommand } from './config.js';
 import { addGlobalOptions, type GlobalFlags } from './global-options.js';
+import { graphCommand } from './graph.js';
 import { type CliIO, processIO } from './io.js';
 import { renderError } from './render-error.js';
 import { berthVersion, versionCommand } from './version.js';
@@ -15,6 +16,7 @@ export function buildProgram(io: CliIO): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   addGlobalOptions(program);
   configCommand(program, io);
+  graphCommand(program, io);
   versionCommand(program, io);
   for (const command of program.commands)
     command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });

@@ -3,7 +3,10 @@ import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 
 const port = Number(process.env.API_PORT ?? process.env.PORT ?? 8080);
-const kv = process.env.KV_URL ?? 'http://127.0.0.1:7000';
+// Docker's link variables when berth runs services on the host network, else the service name.
+const kv = process.env.KV_PORT_7000_TCP_ADDR
+  ? `http://${process.env.KV_PORT_7000_TCP_ADDR}:${process.env.KV_PORT_7000_TCP_PORT}`
+  : (process.env.KV_URL ?? 'http://127.0.0.1:7000');
 const token = readFileSync(process.env.API_TOKEN_FILE ?? '/run/secrets/api_token', 'utf8').trim();
 
 async function visits() {

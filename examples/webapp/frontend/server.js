@@ -2,7 +2,10 @@
 import { createServer } from 'node:http';
 
 const port = Number(process.env.PORT ?? 3000);
-const api = process.env.API_URL ?? 'http://127.0.0.1:8080';
+// Docker's link variables when berth runs services on the host network, else the service name.
+const api = process.env.API_PORT_8080_TCP_ADDR
+  ? `http://${process.env.API_PORT_8080_TCP_ADDR}:${process.env.API_PORT_8080_TCP_PORT}`
+  : (process.env.API_URL ?? 'http://127.0.0.1:8080');
 
 const server = createServer(async (req, res) => {
   if (req.url === '/health') return res.end('ok');
