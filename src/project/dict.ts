@@ -1,3 +1,5 @@
+import { setOwn } from './own-key.js';
+
 /**
  * Between stages a Compose model is plain data: what YAML produced (strings, numbers, booleans, null,
  * arrays, plain objects), plus the ResetTag/OverrideTag markers of ./tags.ts until the merge.
@@ -18,10 +20,17 @@ export function dictAt(parent: ComposeDict, key: string): ComposeDict {
 
 /** Deep copy of plain data; marker objects are copied by reference (they are immutable). */
 export function cloneData<T>(value: T): T {
-  if (Array.isArray(value)) return value.map((v: unknown) => cloneData(v)) as T;
+  // Scalars first: they are most of the nodes and need no prototype check.
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    const list: readonly unknown[] = value;
+    const out = new Array<unknown>(list.length);
+    for (let i = 0; i < list.length; i++) out[i] = cloneData(list[i]);
+    return out as T;
+  }
   if (isDict(value)) {
     const out: ComposeDict = {};
-    for (const [k, v] of Object.entries(value)) out[k] = cloneData(v);
+    for (const k in value) if (Object.hasOwn(value, k)) setOwn(out, k, cloneData(value[k]));
     return out as T;
   }
   return value;

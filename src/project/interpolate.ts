@@ -2,6 +2,7 @@ import { isDict, type ComposeDict } from './dict.js';
 import { locateInDocument } from './document-location.js';
 import { ComposeError } from './errors.js';
 import type { KeyPath } from './key-path.js';
+import { setOwn } from './own-key.js';
 import type { DocumentPositions } from './source-map.js';
 import { isOverrideTag, OverrideTag } from './tags.js';
 import { describeTemplateError, substitute, type Lookup } from './template.js';
@@ -18,7 +19,8 @@ const warnedVariables = new WeakMap<Warnings, Set<string>>();
 
 /**
  * Substitutes variables in every string value of one document (keys are never interpolated). `!reset`
- * passes through; the value of `!override` is interpolated. Returns a new model.
+ * passes through; the value of `!override` is interpolated. Returns a new model; branches without
+ * variables are shared with the input (copy on write, to spare the garbage collector).
  */
 export function interpolateModel(model: ComposeDict, options: InterpolateOptions): ComposeDict {
   const path: (string | number)[] = [];
@@ -27,27 +29,45 @@ export function interpolateModel(model: ComposeDict, options: InterpolateOptions
 
 function walk(value: unknown, path: (string | number)[], options: InterpolateOptions): unknown {
   if (typeof value === 'string') return interpolateString(value, path, options);
+  if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
-    return value.map((item: unknown, index) => {
+    let out: unknown[] | undefined;
+    for (let index = 0; index < value.length; index++) {
+      const item: unknown = value[index];
       path.push(index);
-      const out = walk(item, path, options);
+      const next = walk(item, path, options);
       path.pop();
-      return out;
-    });
+      if (next !== item && out === undefined) out = value.slice(0, index);
+      if (out !== undefined) out.push(next);
+    }
+    return out ?? value;
   }
-  if (isOverrideTag(value)) return new OverrideTag(walk(value.value, path, options));
+  if (isOverrideTag(value)) {
+    const inner = walk(value.value, path, options);
+    return inner === value.value ? value : new OverrideTag(inner);
+  }
   if (isDict(value)) {
-    // fromEntries keeps a `__proto__` key as data instead of setting the prototype.
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => {
-        path.push(key);
-        const out = walk(item, path, options);
-        path.pop();
-        return [key, out];
-      }),
-    );
+    let out: ComposeDict | undefined;
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
+      const item = value[key];
+      path.push(key);
+      const next = walk(item, path, options);
+      path.pop();
+      if (next !== item && out === undefined) out = copyDict(value);
+      // setOwn keeps a `__proto__` key as data instead of setting the prototype.
+      if (out !== undefined) setOwn(out, key, next);
+    }
+    return out ?? value;
   }
   return value;
+}
+
+/** A shallow copy that keeps every own key as data (a `__proto__` key included). */
+function copyDict(value: ComposeDict): ComposeDict {
+  const out: ComposeDict = {};
+  for (const key in value) if (Object.hasOwn(value, key)) setOwn(out, key, value[key]);
+  return out;
 }
 
 function interpolateString(

@@ -16,8 +16,9 @@ export function resolveMarkers(value: unknown): Merged {
   if (Array.isArray(value)) return resolveList(value);
   if (isDict(value)) {
     const out: ComposeDict = {};
-    for (const [key, item] of Object.entries(value)) {
-      const resolved = resolveMarkers(item);
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
+      const resolved = resolveMarkers(value[key]);
       if (resolved !== REMOVED) setOwn(out, key, resolved);
     }
     return out;

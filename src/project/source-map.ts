@@ -1,4 +1,4 @@
-import { type KeyPath, keyPathId } from './key-path.js';
+import type { KeyPath } from './key-path.js';
 
 export interface Position {
   /** 1-based line. */
@@ -11,26 +11,56 @@ export interface Location extends Partial<Position> {
   file: string;
 }
 
+/** One key path's slot in a DocumentPositions tree: its position (or text offset) and its children. */
+export class PositionNode {
+  /** A text offset while only the parser has set it; line/column are computed when asked. */
+  value: Position | number | undefined = undefined;
+  children: Map<string | number, PositionNode> | undefined = undefined;
+
+  child(segment: string | number): PositionNode {
+    this.children ??= new Map();
+    let node = this.children.get(segment);
+    if (!node) {
+      node = new PositionNode();
+      this.children.set(segment, node);
+    }
+    return node;
+  }
+}
+
 /**
  * Where each key path of one parsed document was written. Stages keep plain data; when they need to
  * say where something came from they ask the source map, which falls back to the nearest parent that
- * has a position.
+ * has a position. Kept as a tree by segment, so the parser records a position without building a key.
  */
 export class DocumentPositions {
-  private readonly positions = new Map<string, Position>();
+  readonly root = new PositionNode();
 
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    private readonly positionAt?: (offset: number) => Position,
+  ) {}
 
   set(path: KeyPath, position: Position): void {
-    this.positions.set(keyPathId(path), position);
+    let node = this.root;
+    for (const segment of path) node = node.child(segment);
+    node.value = position;
   }
 
   get(path: KeyPath): Position | undefined {
-    return this.positions.get(keyPathId(path));
+    const found = this.find(path)?.value;
+    if (typeof found !== 'number') return found;
+    return this.positionAt ? this.positionAt(found) : undefined;
   }
 
   has(path: KeyPath): boolean {
-    return this.positions.has(keyPathId(path));
+    return this.find(path)?.value !== undefined;
+  }
+
+  private find(path: KeyPath): PositionNode | undefined {
+    let node: PositionNode | undefined = this.root;
+    for (let i = 0; i < path.length && node; i++) node = node.children?.get(path[i]!);
+    return node;
   }
 }
 

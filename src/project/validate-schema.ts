@@ -63,13 +63,30 @@ function withoutMergeTags(value: unknown, path: (string | number)[], resets: Key
     return null;
   }
   if (isOverrideTag(value)) return withoutMergeTags(value.value, path, resets);
-  if (Array.isArray(value))
-    return value.map((item: unknown, i) => withoutMergeTags(item, [...path, i], resets));
+  // Copy-on-write: a branch without markers is validated as it is (most documents have none).
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      const item: unknown = withoutMergeTags(value[i], path, resets);
+      path.pop();
+      if (item !== value[i]) (out ??= value.slice())[i] = item;
+    }
+    return out ?? value;
+  }
   if (typeof value === 'object' && value !== null) {
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value))
-      out[key] = withoutMergeTags(item, [...path, key], resets);
-    return out;
+    const record = value as Record<string, unknown>;
+    let out: Record<string, unknown> | undefined;
+    for (const key of Object.keys(record)) {
+      path.push(key);
+      const item = withoutMergeTags(record[key], path, resets);
+      path.pop();
+      if (item !== record[key]) {
+        out ??= { ...record };
+        out[key] = item;
+      }
+    }
+    return out ?? value;
   }
   return value;
 }

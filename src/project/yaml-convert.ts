@@ -13,7 +13,7 @@ import type { ComposeDict } from './dict.js';
 import { ComposeError } from './errors.js';
 import type { KeyPath } from './key-path.js';
 import { setOwn } from './own-key.js';
-import type { DocumentPositions, Position } from './source-map.js';
+import type { Position, PositionNode } from './source-map.js';
 import { OverrideTag, ResetTag } from './tags.js';
 
 /** Deeper than any real Compose file; refusing it keeps the walk (and later stages) off the stack limit. */
@@ -44,11 +44,14 @@ export class DocumentConverter {
   constructor(
     private readonly file: string,
     private readonly lineCounter: LineCounter,
-    private readonly positions: DocumentPositions,
     private readonly schemaTags: Document.Parsed['schema']['tags'],
   ) {}
 
-  convert(node: YamlNode, path: KeyPath, depth: number): unknown {
+  /**
+   * `path` is a stack the walk pushes to and pops from (copied when an error keeps it); `slot` is its
+   * node in the document's positions tree.
+   */
+  convert(node: YamlNode, path: (string | number)[], slot: PositionNode, depth: number): unknown {
     if (depth > MAX_DEPTH) {
       throw this.error(node, path, `more than ${MAX_DEPTH} levels of nesting`, 'flatten the structure');
     }
@@ -60,34 +63,53 @@ export class DocumentConverter {
         'aliases that repeat other aliases grow exponentially; use fewer levels of them',
       );
     }
-    if (isAlias(node)) return this.expandAlias(node.source, node, path, depth);
+    if (isAlias(node)) return this.expandAlias(node.source, node, path, slot, depth);
 
     let value: unknown;
     if (node.tag === '!reset') value = new ResetTag();
-    else if (node.tag === '!override') value = new OverrideTag(this.convertContent(node, path, depth));
-    else value = this.convertContent(node, path, depth);
+    else if (node.tag === '!override') value = new OverrideTag(this.convertContent(node, path, slot, depth));
+    else value = this.convertContent(node, path, slot, depth);
 
     // Registered once complete: an alias inside its own anchor is refused instead of recursing.
     if (node.anchor && this.aliasDepth === 0) this.anchors.set(node.anchor, node);
     return value;
   }
 
-  private convertContent(node: YamlNode, path: KeyPath, depth: number): unknown {
-    if (isMap(node)) return this.convertMap(node, path, depth);
+  private convertContent(
+    node: YamlNode,
+    path: (string | number)[],
+    slot: PositionNode,
+    depth: number,
+  ): unknown {
+    if (isMap(node)) return this.convertMap(node, path, slot, depth);
     if (isSeq(node)) {
-      const out: unknown[] = [];
-      node.items.forEach((item, index) => {
-        const itemPath = [...path, index];
-        if (item !== null) this.setPosition(itemPath, this.positionOf(item));
-        out.push(item === null ? null : this.convert(item, itemPath, depth + 1));
-      });
+      const items = node.items;
+      const out: unknown[] = new Array<unknown>(items.length);
+      for (let index = 0; index < items.length; index++) {
+        const item = items[index] as YamlNode | null;
+        if (item === null) {
+          out[index] = null;
+          continue;
+        }
+        const itemSlot = slot.child(index);
+        this.setPosition(itemSlot, item.range?.[0] ?? 0);
+        path.push(index);
+        out[index] = this.convert(item, path, itemSlot, depth + 1);
+        path.pop();
+      }
       return out;
     }
     if (isScalar(node)) return this.scalarValue(node);
     return null;
   }
 
-  private expandAlias(name: string, node: YamlNode, path: KeyPath, depth: number): unknown {
+  private expandAlias(
+    name: string,
+    node: YamlNode,
+    path: (string | number)[],
+    slot: PositionNode,
+    depth: number,
+  ): unknown {
     const target = this.anchors.get(name);
     if (!target) {
       throw this.error(
@@ -100,39 +122,52 @@ export class DocumentConverter {
     if (this.aliasDepth === 0) this.outerAlias = node;
     this.aliasDepth++;
     try {
-      return this.convert(target, path, depth);
+      return this.convert(target, path, slot, depth);
     } finally {
       this.aliasDepth--;
     }
   }
 
-  private convertMap(node: YAMLMap.Parsed, path: KeyPath, depth: number): ComposeDict {
+  private convertMap(
+    node: YAMLMap.Parsed,
+    path: (string | number)[],
+    slot: PositionNode,
+    depth: number,
+  ): ComposeDict {
     const out: ComposeDict = {};
-    const explicitLines = new Map<string, number>();
+    // Offsets of the keys written in this mapping, for the duplicate-key error.
+    const explicitKeys = new Map<string, number>();
     for (const pair of node.items) {
       const keyNode = pair.key as YamlNode | null;
       if (isMergeKey(keyNode)) {
-        this.applyMerge(out, pair.value as YamlNode | null, keyNode, path, depth);
+        this.applyMerge(out, pair.value as YamlNode | null, keyNode, path, slot, depth);
         continue;
       }
       const key = this.keyString(keyNode, node, path);
-      const keyPath = [...path, key];
-      const position = this.positionOf(keyNode ?? node);
-      const firstLine = explicitLines.get(key);
-      if (firstLine !== undefined) {
+      const offset = (keyNode ?? node).range?.[0] ?? 0;
+      const first = explicitKeys.get(key);
+      if (first !== undefined) {
+        const position = this.positionAt(offset);
         throw new ComposeError(
-          `duplicate key "${key}" at line ${position.line} (first defined at line ${firstLine})`,
+          `duplicate key "${key}" at line ${position.line} (first defined at line ${this.positionAt(first).line})`,
           {
             location: { file: this.file, ...position },
-            keyPath,
+            keyPath: [...path, key],
             hint: 'remove one of them',
           },
         );
       }
-      explicitLines.set(key, position.line);
-      this.setPosition(keyPath, position);
+      explicitKeys.set(key, offset);
+      const keySlot = slot.child(key);
+      this.setPosition(keySlot, offset);
       const valueNode = pair.value as YamlNode | null;
-      setOwn(out, key, valueNode === null ? null : this.convert(valueNode, keyPath, depth + 1));
+      if (valueNode === null) {
+        setOwn(out, key, null);
+        continue;
+      }
+      path.push(key);
+      setOwn(out, key, this.convert(valueNode, path, keySlot, depth + 1));
+      path.pop();
     }
     return out;
   }
@@ -142,12 +177,13 @@ export class DocumentConverter {
     out: ComposeDict,
     value: YamlNode | null,
     keyNode: YamlNode,
-    path: KeyPath,
+    path: (string | number)[],
+    slot: PositionNode,
     depth: number,
   ): void {
     const sources = value !== null && isSeq(value) ? value.items : [value];
     for (const source of sources) {
-      const data = source === null ? null : this.asMergeSource(source, path, depth);
+      const data = source === null ? null : this.asMergeSource(source, path, slot, depth);
       if (data === undefined) {
         throw this.error(
           source ?? keyNode,
@@ -157,16 +193,21 @@ export class DocumentConverter {
         );
       }
       if (data === null) continue;
-      for (const [key, item] of Object.entries(data)) {
-        if (!Object.hasOwn(out, key)) setOwn(out, key, item);
+      for (const key in data) {
+        if (Object.hasOwn(data, key) && !Object.hasOwn(out, key)) setOwn(out, key, data[key]);
       }
     }
   }
 
-  private asMergeSource(source: YamlNode, path: KeyPath, depth: number): ComposeDict | null | undefined {
+  private asMergeSource(
+    source: YamlNode,
+    path: (string | number)[],
+    slot: PositionNode,
+    depth: number,
+  ): ComposeDict | null | undefined {
     this.mergeDepth++;
     try {
-      const data = this.convert(source, path, depth);
+      const data = this.convert(source, path, slot, depth);
       if (data === null) return null;
       return typeof data === 'object' &&
         !Array.isArray(data) &&
@@ -244,14 +285,17 @@ export class DocumentConverter {
     return text;
   }
 
-  private setPosition(path: KeyPath, position: Position): void {
+  private setPosition(slot: PositionNode, offset: number): void {
     // Inside a merge source, positions already set (by the mapping's own keys, or an earlier source) win.
-    if (this.mergeDepth > 0 && this.positions.has(path)) return;
-    this.positions.set(path, position);
+    if (this.mergeDepth > 0 && slot.value !== undefined) return;
+    slot.value = offset;
   }
 
   positionOf(node: YamlNode): Position {
-    const offset = node.range?.[0] ?? 0;
+    return this.positionAt(node.range?.[0] ?? 0);
+  }
+
+  positionAt(offset: number): Position {
     const { line, col } = this.lineCounter.linePos(offset);
     return { line, column: col };
   }
@@ -259,7 +303,8 @@ export class DocumentConverter {
   private error(node: YamlNode, path: KeyPath, problem: string, hint: string): ComposeError {
     return new ComposeError(problem, {
       location: { file: this.file, ...this.positionOf(node) },
-      keyPath: path,
+      // The walk keeps mutating its path stack; the error keeps a copy.
+      keyPath: [...path],
       hint,
     });
   }

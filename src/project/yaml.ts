@@ -1,7 +1,7 @@
 import { type Document, LineCounter, parseAllDocuments, type YAMLError } from 'yaml';
 import type { ComposeDict } from './dict.js';
 import { ComposeError } from './errors.js';
-import { DocumentPositions } from './source-map.js';
+import { DocumentPositions, type Position } from './source-map.js';
 import type { Warnings } from './warnings.js';
 import { DocumentConverter, MAX_DEPTH } from './yaml-convert.js';
 
@@ -48,10 +48,14 @@ export function parseYamlDocuments(text: string, file: string, warnings?: Warnin
     forwardWarnings(doc, file, lineCounter, warnings);
     const contents = doc.contents;
     if (contents === null || isEmptyScalar(contents)) return;
-    const positions = new DocumentPositions(file);
-    const converter = new DocumentConverter(file, lineCounter, positions, doc.schema.tags);
-    positions.set([], converter.positionOf(contents));
-    const data = converter.convert(contents, [], 0);
+    const positionAt = (offset: number): Position => {
+      const { line, col } = lineCounter.linePos(offset);
+      return { line, column: col };
+    };
+    const positions = new DocumentPositions(file, positionAt);
+    const converter = new DocumentConverter(file, lineCounter, doc.schema.tags);
+    positions.root.value = contents.range?.[0] ?? 0;
+    const data = converter.convert(contents, [], positions.root, 0);
     if (
       data === null ||
       typeof data !== 'object' ||
