@@ -80,6 +80,8 @@ export interface ContainerCreateRequest {
   labels: Record<string, string>;
   /** Extra environment (e.g. `run -e`); wins over the service's. */
   environment?: Record<string, string>;
+  /** Recreate: the anonymous volumes of this container id are taken over, as docker compose does. */
+  inheritVolumesFrom?: string;
   /** Overrides for `run`: command, entrypoint, working dir, user. */
   command?: string[];
   entrypoint?: string[];
@@ -163,6 +165,10 @@ export interface Engine {
   listVolumes(project: string): Promise<VolumeInfo[]>;
   /** Every project this engine knows (`berth ls`). */
   listProjects(): Promise<{ name: string; status: string; configFiles: string }[]>;
+
+  /** Any network or volume by its engine name, the project's or not (external ones): undefined if absent. */
+  inspectNetwork(name: string): Promise<NetworkInfo | undefined>;
+  inspectVolume(name: string): Promise<VolumeInfo | undefined>;
 
   createNetwork(request: NetworkCreateRequest): Promise<NetworkInfo>;
   removeNetwork(name: string): Promise<void>;

@@ -16,6 +16,9 @@ import { setOwn } from './own-key.js';
 import type { Position, PositionNode } from './source-map.js';
 import { OverrideTag, ResetTag } from './tags.js';
 
+/** `0440`, `-017`: an integer Go's ParseInt(text, 0, 64) reads as octal. */
+const LEGACY_OCTAL = /^[-+]?0[0-7]+$/;
+
 /** Deeper than any real Compose file; refusing it keeps the walk (and later stages) off the stack limit. */
 export const MAX_DEPTH = 64;
 
@@ -263,6 +266,11 @@ export class DocumentConverter {
     // The yaml library reads a plain scalar with an unknown tag as a string; `!override 8080` must stay a number.
     if (node.tag === '!override' && node.type === 'PLAIN' && typeof value === 'string') {
       value = this.resolvePlain(value);
+    }
+    // Compose's YAML library reads integers with Go's base prefixes: a leading 0 means octal, so an
+    // unquoted `mode: 0440` is 288 there, not the 440 of YAML 1.2.
+    if (typeof value === 'number' && node.type === 'PLAIN' && node.source && LEGACY_OCTAL.test(node.source)) {
+      value = Number.parseInt(node.source.replace(/^([-+]?)0/, '$1'), 8);
     }
     if (
       value === null ||

@@ -33,7 +33,8 @@ describe('parseYamlDocuments: values', () => {
     [
       'a %YAML 1.1 directive does not bring back yes = true',
       '%YAML 1.1\n---\na: yes\nb: 0777',
-      { a: 'yes', b: 777 },
+      // 0777 is octal as in compose's YAML library (Go's base prefixes), whatever the directive says.
+      { a: 'yes', b: 511 },
     ],
     [
       'number and boolean keys keep their source text',
@@ -372,5 +373,20 @@ describe('decodeComposeBytes', () => {
     expect(errorOf(() => decodeComposeBytes(bytes([0xff, 0xfe], [0x61, 0]), 'f')).message).toBe(
       'f: the file is UTF-16 encoded (save it as UTF-8)',
     );
+  });
+});
+
+describe('integers with a leading zero', () => {
+  it.each<[string, unknown]>([
+    ['mode: 0440', 288],
+    ['mode: 0o440', 288],
+    ['mode: 440', 440],
+    ['mode: "0440"', '0440'],
+    ['mode: 0', 0],
+    ['mode: -017', -15],
+    ['mode: 089', 89],
+  ])('%s reads as compose reads it', (text, expected) => {
+    const [doc] = parseYamlDocuments(text, 'c.yaml');
+    expect(doc!.data.mode).toBe(expected);
   });
 });
