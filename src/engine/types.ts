@@ -138,6 +138,15 @@ export interface ExecResult {
   exitCode: number;
 }
 
+/** What `exec` runs, resolved in the container's environment, for a caller that runs it itself. */
+export interface ExecPlan {
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string;
+  uid?: number;
+  gid?: number;
+}
+
 /** A change in the engine, for `berth events` and for waiting on conditions. */
 export interface EngineEvent {
   time: string;
@@ -191,6 +200,11 @@ export interface Engine {
 
   logs(ids: string[], options: LogsOptions): AsyncIterable<LogLine>;
   exec(id: string, request: ExecRequest): Promise<ExecResult>;
+  /**
+   * The in-process engine runs on the caller's machine: the CLI spawns `exec` itself, attached to the
+   * user's terminal, from this plan. Engines that run commands elsewhere reject it.
+   */
+  prepareExec(id: string, request: ExecRequest): Promise<ExecPlan>;
   /** Processes of a container: a header row and one row per process (`berth top`). */
   top(id: string): Promise<{ titles: string[]; processes: string[][] }>;
   events(filter: { project: string }): AsyncIterable<EngineEvent>;

@@ -3,6 +3,7 @@
  * runs (computed once at create time from the canonical service), the ContainerRecord adds identity
  * and live state, and is what the state folder persists.
  */
+import type { Service } from '../../project/types.js';
 import type { ContainerStatus, HealthStatus } from '../types.js';
 
 export type RestartPolicyName = 'no' | 'always' | 'on-failure' | 'unless-stopped';
@@ -97,6 +98,8 @@ export interface ContainerRecord {
   /** `<state>/projects/<project>/containers/<id>`: logs, private writable folder, secrets. */
   dir: string;
   spec: RuntimeSpec;
+  /** The canonical service it was created from (links of other services read its ports and environment). */
+  definition?: Service;
   state: ContainerRuntimeState;
 }
 

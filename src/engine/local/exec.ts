@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+
+import type { ExecPlan, ExecRequest, ExecResult } from '../types.js';
+import { mapArgv } from './command-line.js';
+import { mapContainerPath } from './path-mapping.js';
+import { resolveExecutable } from './replica-process.js';
+import type { RuntimeSpec } from './types.js';
+
+/**
+ * A command in a replica's environment: its variables (plus the request's), its working directory
+ * (or the one asked for, through the replica's mounts) and user, with paths in the arguments mapped
+ * like the replica's own.
+ */
+export function planExec(spec: RuntimeSpec, request: ExecRequest): ExecPlan {
+  const plan: ExecPlan = {
+    argv: mapArgv(request.command, spec.mounts),
+    env: { ...spec.env, ...request.environment },
+    cwd: request.workingDir ? mapContainerPath(request.workingDir, spec.mounts) : spec.cwd,
+  };
+  if (spec.uid !== undefined) plan.uid = spec.uid;
+  if (spec.gid !== undefined) plan.gid = spec.gid;
+  return plan;
+}
+
+/**
+ * Runs an exec plan with the given stdio (the caller's terminal for `berth exec`). A command that
+ * cannot be found ends with 127 and one can't run with 126, as in Docker.
+ */
+export async function runExecPlan(
+  plan: ExecPlan,
+  options: { detach?: boolean; stdio?: 'inherit' | 'ignore' } = {},
+): Promise<ExecResult> {
+  const found = await resolveExecutable(plan.argv[0] ?? '', plan.env, plan.cwd);
+  if (!('path' in found)) {
+    if (options.stdio !== 'ignore') process.stderr.write(`${found.message}\n`);
+    return { exitCode: found.exitCode };
+  }
+  const child = spawn(found.path, plan.argv.slice(1), {
+    cwd: plan.cwd,
+    env: plan.env,
+    stdio: options.detach ? 'ignore' : (options.stdio ?? 'inherit'),
+    detached: options.detach === true,
+    ...(plan.uid === undefined ? {} : { uid: plan.uid }),
+    ...(plan.gid === undefined ? {} : { gid: plan.gid }),
+  });
+  if (options.detach) {
+    child.unref();
+    return { exitCode: 0 };
+  }
+  return new Promise((resolve) => {
+    child.on('error', () => resolve({ exitCode: 126 }));
+    child.on('exit', (code, signal) =>
+      resolve({ exitCode: code ?? (signal ? 128 + signalNumber(signal) : 1) }),
+    );
+  });
+}
+
+/** Inside the engine's host (no terminal of the caller's): output goes to the host's own. */
+export function runExec(spec: RuntimeSpec, request: ExecRequest): Promise<ExecResult> {
+  return runExecPlan(planExec(spec, request), { detach: request.detach === true });
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  const numbers: Partial<Record<NodeJS.Signals, number>> = {
+    SIGHUP: 1,
+    SIGINT: 2,
+    SIGQUIT: 3,
+    SIGKILL: 9,
+    SIGTERM: 15,
+  };
+  return numbers[signal] ?? 0;
+}
