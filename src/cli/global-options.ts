@@ -10,6 +10,9 @@ export interface GlobalFlags {
   envFile?: string[];
   profile?: string[];
   verbose?: boolean;
+  engine?: string;
+  progress?: string;
+  ansi?: string;
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -31,6 +34,14 @@ export function addGlobalOptions(program: Command): Command {
     )
     .addOption(new Option('--env-file <path>', 'alternate environment file (repeatable)').argParser(collect))
     .addOption(new Option('--profile <name>', 'profile to enable (repeatable)').argParser(collect))
+    .addOption(
+      new Option(
+        '--engine <engine>',
+        'engine to run the project: local (default) or docker (env BERTH_ENGINE)',
+      ),
+    )
+    .addOption(new Option('--progress <mode>', 'progress output: auto, tty, plain, json or quiet'))
+    .addOption(new Option('--ansi <when>', 'control characters: never, always or auto'))
     .addOption(new Option('--verbose', 'show stack traces of internal errors'));
 }
 

@@ -5,6 +5,8 @@ export interface CliIO {
   env: Record<string, string | undefined>;
   cwd: string;
   readStdin?: () => Promise<string>;
+  stdoutIsTTY?: boolean;
+  stderrIsTTY?: boolean;
 }
 
 export function processIO(): CliIO {
@@ -13,5 +15,7 @@ export function processIO(): CliIO {
     stderr: (text) => process.stderr.write(text),
     env: process.env,
     cwd: process.cwd(),
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
   };
 }

@@ -5,6 +5,7 @@ import { addGlobalOptions, type GlobalFlags } from './global-options.js';
 import { graphCommand } from './graph.js';
 import { type CliIO, processIO } from './io.js';
 import { renderError } from './render-error.js';
+import { NO_ATTACH_ALIAS, upCommand } from './up.js';
 import { berthVersion, versionCommand } from './version.js';
 
 export function buildProgram(io: CliIO): Command {
@@ -17,6 +18,7 @@ export function buildProgram(io: CliIO): Command {
   addGlobalOptions(program);
   configCommand(program, io);
   graphCommand(program, io);
+  upCommand(program, io);
   versionCommand(program, io);
   for (const command of program.commands)
     command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
@@ -27,10 +29,22 @@ export function buildProgram(io: CliIO): Command {
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   const program = buildProgram(io);
   try {
-    await program.parseAsync(argv);
-    return 0;
+    await program.parseAsync(rewriteArgv(argv));
+    // Commands that end with a code of their own (up --exit-code-from, exec, run) set process.exitCode.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     const verbose = program.opts<GlobalFlags>().verbose === true || argv.includes('--verbose');
     return renderError(error, io, verbose);
   }
+}
+
+/** `up --no-attach X`: commander would read it as the negation of `--attach`; it gets its own name. */
+function rewriteArgv(argv: string[]): string[] {
+  return argv.map((arg) =>
+    arg === '--no-attach'
+      ? NO_ATTACH_ALIAS
+      : arg.startsWith('--no-attach=')
+        ? `${NO_ATTACH_ALIAS}=${arg.slice(12)}`
+        : arg,
+  );
 }

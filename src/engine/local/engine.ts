@@ -47,7 +47,7 @@ export interface LocalEngineOptions {
 }
 
 /** The in-process engine plus what its host needs to end it. */
-export interface HostedEngine extends Engine {
+export interface LocalEngineInstance extends Engine {
   /** Stops every replica (stop signal, then SIGKILL after its grace period), closes the proxies. */
   shutdown(): Promise<void>;
   readonly paths: ProjectPaths;
@@ -58,7 +58,7 @@ export interface HostedEngine extends Engine {
  * (replica.ts), published ports are proxied (published-ports.ts), networks are records only, volumes
  * are folders under the state root. Every change is persisted to the project's state file.
  */
-export async function createLocalEngine(options: LocalEngineOptions): Promise<HostedEngine> {
+export async function createLocalEngine(options: LocalEngineOptions): Promise<LocalEngineInstance> {
   const paths = await ensureProjectDir(options.stateRoot, options.project);
   const store = new ProjectStateStore(paths.stateFile);
   const state = (await store.load()) ?? emptyProjectState(options.project);
@@ -67,7 +67,7 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Ho
   return engine;
 }
 
-class LocalEngine implements HostedEngine {
+class LocalEngine implements LocalEngineInstance {
   readonly kind = 'local' as const;
   private readonly replicas = new Map<string, Replica>();
   private readonly hub = new EventHub<EngineEvent>();

@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+
+import { type AccessMode, openProjectEngine, type ProjectEngine } from '../engine/project-engine.js';
+import { loadProject } from '../project/load.js';
+import type { Project } from '../project/types.js';
+import type { ProgressEvent as ReconcileEvent } from '../reconcile/index.js';
+import { createProgress, type ProgressRenderer } from '../ui/progress.js';
+import { resolveTerminalSettings, type TerminalSettings } from '../ui/progress-mode.js';
+import { type GlobalFlags, loadOptionsFrom } from './global-options.js';
+import type { CliIO } from './io.js';
+import { toDisplayEvent } from './progress-bridge.js';
+import { renderWarnings } from './render-error.js';
+
+/** What every project command needs: its flags, the project, the terminal, the engine. */
+export class CommandContext {
+  readonly globals: GlobalFlags;
+  readonly terminal: TerminalSettings;
+
+  constructor(
+    readonly io: CliIO,
+    command: Command,
+    options: { noColor?: boolean } = {},
+  ) {
+    this.globals = command.optsWithGlobals<GlobalFlags>();
+    this.terminal = resolveTerminalSettings({
+      progress: this.globals.progress,
+      ansi: this.globals.ansi,
+      noColor: options.noColor,
+      env: io.env,
+      stdoutIsTTY: io.stdoutIsTTY ?? false,
+      stderrIsTTY: io.stderrIsTTY ?? false,
+    });
+  }
+
+  /** Loads the project; services named on the command line enable their profiles. */
+  async project(services: string[] = []): Promise<Project> {
+    const { project, warnings } = await loadProject(loadOptionsFrom(this.globals, this.io, services));
+    renderWarnings(warnings, this.io);
+    return project;
+  }
+
+  async engine(project: string, mode: AccessMode): Promise<ProjectEngine> {
+    return openProjectEngine({
+      project,
+      mode,
+      engineFlag: this.globals.engine,
+      env: this.io.env,
+      onNotice: (message) => this.io.stderr(`${message}\n`),
+    });
+  }
+
+  /** A progress display on stderr, fed with the reconciler's events. */
+  progress(dryRun = false): { listener: (event: ReconcileEvent) => void; renderer: ProgressRenderer } {
+    const renderer = createProgress({ display: this.terminal.progress, write: this.io.stderr, dryRun });
+    return { listener: (event) => renderer.event(toDisplayEvent(event)), renderer };
+  }
+}

@@ -1,0 +1,303 @@
+import { type Command, Option } from 'commander';
+
+import type { ProjectEngine } from '../engine/project-engine.js';
+import type { ContainerInfo, Engine } from '../engine/types.js';
+import { buildGraph, stopLevels } from '../graph/index.js';
+import { ComposeError, ComposeErrors } from '../project/errors.js';
+import type { Project } from '../project/types.js';
+import { executePlan, observe, planUp, renderPlan, type UpOptions } from '../reconcile/index.js';
+import { waitUntilReady } from '../reconcile/readiness.js';
+import { LogPrinter, replicaName } from '../ui/log-multiplexer.js';
+import { CommandContext } from './command-context.js';
+import type { CliIO } from './io.js';
+import { parseDurationFlag } from './duration-flag.js';
+
+interface UpFlags {
+  detach?: boolean;
+  wait?: boolean;
+  waitTimeout?: string;
+  scale?: string[];
+  deps: boolean;
+  forceRecreate?: boolean;
+  recreate: boolean;
+  removeOrphans?: boolean;
+  abortOnContainerExit?: boolean;
+  abortOnContainerFailure?: boolean;
+  exitCodeFrom?: string;
+  timeout?: string;
+  color: boolean;
+  logPrefix: boolean;
+  timestamps?: boolean;
+  attach?: string[];
+  withoutAttach?: string[];
+  dryRun?: boolean;
+  start: boolean;
+}
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/** commander reads `--no-attach X` as the negation of `--attach`: main() renames it to this first. */
+export const NO_ATTACH_ALIAS = '--without-attach';
+
+export function upCommand(program: Command, io: CliIO): Command {
+  return program
+    .command('up')
+    .description('Create and start containers')
+    .argument('[service...]', 'services to start (with their dependencies)')
+    .option('-d, --detach', 'run containers in the background')
+    .option('--wait', 'wait for services to be running and healthy (implies --detach)')
+    .option('--wait-timeout <seconds>', 'maximum time to wait for the project to be running and healthy')
+    .addOption(
+      new Option('--scale <service=n>', 'scale a service to n replicas (repeatable)').argParser(collect),
+    )
+    .option('--no-deps', "don't start linked services")
+    .option('--force-recreate', "recreate containers even if their configuration hasn't changed")
+    .option('--no-recreate', "if containers already exist, don't recreate them")
+    .option('--no-start', "don't start the services after creating them")
+    .option('--remove-orphans', 'remove containers for services not defined in the compose file')
+    .option('--abort-on-container-exit', 'stop all containers if any container was stopped')
+    .option('--abort-on-container-failure', 'stop all containers if any container exited with failure')
+    .option('--exit-code-from <service>', 'return the exit code of the selected service container')
+    .option('-t, --timeout <seconds>', 'shutdown timeout in seconds')
+    .option('--no-color', 'produce monochrome output')
+    .option('--no-log-prefix', "don't print prefix in logs")
+    .option('--timestamps', 'show timestamps')
+    .addOption(
+      new Option('--attach <service>', 'restrict attaching to the given services').argParser(collect),
+    )
+    .addOption(
+      new Option(`${NO_ATTACH_ALIAS} <service>`, "don't attach to the given service (--no-attach)").argParser(
+        collect,
+      ),
+    )
+    .option('--dry-run', 'print the plan and change nothing')
+    .action(async (services: string[], flags: UpFlags, command: Command) => {
+      const code = await runUp(io, command, services, flags);
+      if (code !== 0) process.exitCode = code;
+    });
+}
+
+async function runUp(io: CliIO, command: Command, services: string[], flags: UpFlags): Promise<number> {
+  if (flags.exitCodeFrom) flags.abortOnContainerExit = true;
+  if (flags.detach && (flags.abortOnContainerExit || flags.abortOnContainerFailure)) {
+    throw new ComposeError('--abort-on-container-exit and --detach are incompatible');
+  }
+  const ctx = new CommandContext(io, command, { noColor: !flags.color });
+  const project = await ctx.project(services);
+  const options = upOptions(project, services, flags);
+  const detach = flags.detach === true || flags.wait === true;
+
+  if (flags.dryRun) {
+    const access = await ctx.engine(project.name, 'existing');
+    try {
+      const plan = planUp(project, await observe(access.engine, project.name), options);
+      io.stdout(renderPlan(plan) || 'nothing to do: the project is up to date\n');
+      return 0;
+    } finally {
+      await access.release();
+    }
+  }
+
+  const access = await ctx.engine(project.name, detach ? 'launch' : 'host');
+  try {
+    const plan = planUp(project, await observe(access.engine, project.name), options);
+    const since = new Date().toISOString();
+    const progress = ctx.progress();
+    for (const message of plan.warnings) progress.listener({ type: 'warning', message });
+    const result = await executePlan(plan, access.engine, { onEvent: progress.listener });
+    await progress.renderer.stop();
+    if (!result.ok) {
+      if (!detach) await access.shutdownHost();
+      throw new ComposeErrors(
+        result.failed.map((f) =>
+          f.error instanceof ComposeError ? f.error : new ComposeError(`${f.resource}: ${f.error.message}`),
+        ),
+      );
+    }
+    if (detach) {
+      if (flags.wait) {
+        const timeoutMs = flags.waitTimeout
+          ? parseDurationFlag(flags.waitTimeout, '--wait-timeout')
+          : undefined;
+        await waitUntilReady(access.engine, project, servicesOf(project, services), { timeoutMs });
+      }
+      return 0;
+    }
+    return await attach(io, ctx, access, project, services, flags, since);
+  } finally {
+    await access.release();
+  }
+}
+
+function upOptions(project: Project, services: string[], flags: UpFlags): UpOptions {
+  const options: UpOptions = {
+    services,
+    noDeps: !flags.deps,
+    forceRecreate: flags.forceRecreate === true,
+    noRecreate: !flags.recreate,
+    removeOrphans: flags.removeOrphans === true,
+    noStart: !flags.start,
+  };
+  if (flags.timeout !== undefined) options.timeoutSeconds = parseSeconds(flags.timeout, '-t');
+  if (flags.scale) {
+    const scale: Record<string, number> = {};
+    for (const entry of flags.scale) {
+      const match = /^([^=]+)=(\d+)$/.exec(entry);
+      if (!match)
+        throw new ComposeError(`invalid --scale "${entry}"`, {
+          hint: 'use SERVICE=NUMBER, e.g. --scale web=3',
+        });
+      if (!project.services[match[1]!]) throw new ComposeError(`no such service: ${match[1]}`);
+      scale[match[1]!] = Number(match[2]);
+    }
+    options.scale = scale;
+  }
+  return options;
+}
+
+/**
+ * Attached `up`: the containers' output with `web-1  | ` prefixes and their exits, until every
+ * attached container has stopped, one exits with --abort-on-container-exit, or Ctrl-C (twice kills).
+ * Stopping ends the engine when this process hosts it.
+ */
+async function attach(
+  io: CliIO,
+  ctx: CommandContext,
+  access: ProjectEngine,
+  project: Project,
+  services: string[],
+  flags: UpFlags,
+  since: string,
+): Promise<number> {
+  const engine = access.engine;
+  const selected = new Set(servicesOf(project, services));
+  const attached = new Set(flags.attach && flags.attach.length > 0 ? flags.attach : [...selected]);
+  for (const name of flags.withoutAttach ?? []) attached.delete(name);
+
+  const all = (await engine.listContainers({ project: project.name, all: true, oneoff: false })).filter((c) =>
+    selected.has(c.service),
+  );
+  const watched = all.filter((c) => attached.has(c.service));
+  const printer = new LogPrinter(
+    { stdout: io.stdout, stderr: io.stderr },
+    { color: ctx.terminal.color, prefix: flags.logPrefix, timestamps: flags.timestamps === true },
+  );
+  printer.attaching(watched.map((c) => replicaName(c)));
+
+  let exitCode = 0;
+  let stopping: Promise<void> | undefined;
+  let interrupted = false;
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+
+  const stopAll = (reason: string): Promise<void> =>
+    (stopping ??= (async () => {
+      io.stderr(`${reason}\n`);
+      await stopInOrder(engine, project, all, flags.timeout ? parseSeconds(flags.timeout, '-t') : undefined);
+      finish();
+    })());
+
+  const onSignal = (): void => {
+    if (!interrupted) {
+      interrupted = true;
+      void stopAll('Gracefully stopping... (press Ctrl+C again to force)').catch(() => finish());
+    } else {
+      io.stderr('Killing...\n');
+      void Promise.all(all.map((c) => engine.killContainer(c.id).catch(() => undefined))).finally(finish);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const ids = watched.map((c) => c.id);
+  const logs = (async () => {
+    // Like Docker's attach: what the containers print from this `up` on, not their earlier runs.
+    for await (const line of engine.logs(ids, { follow: true, since })) printer.line(line);
+  })().catch(() => undefined);
+
+  const events = (async () => {
+    const byId = new Map(all.map((c) => [c.id, c]));
+    for await (const event of engine.events({ project: project.name })) {
+      const container = byId.get(event.id);
+      if (!container || event.type !== 'container' || event.action !== 'die') continue;
+      const code = Number(event.attributes.exitCode ?? '0');
+      if (attached.has(container.service)) printer.exited(replicaName(container), code);
+      if (flags.exitCodeFrom === container.service) exitCode = code;
+      const abort = flags.abortOnContainerExit || (flags.abortOnContainerFailure && code !== 0);
+      if (abort && !stopping) {
+        if (!flags.exitCodeFrom) exitCode = code;
+        void stopAll('Aborting on container exit...').catch(() => finish());
+      }
+      if (await allStopped(engine, watched)) finish();
+    }
+  })().catch(() => finish());
+
+  // Containers that ended before we attached (one-shot jobs) count as stopped already.
+  if (await allStopped(engine, watched)) finish();
+  const hostEnded = access.hosted ? access.hosted.stopped.then(finish) : undefined;
+  await finished;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  if (stopping) await stopping.catch(() => undefined);
+  if (flags.exitCodeFrom && !flags.abortOnContainerExit)
+    exitCode = await exitCodeOf(engine, project, flags.exitCodeFrom);
+  if (access.hosted) await access.hosted.stop();
+  await Promise.race([logs, delay(500)]);
+  void events;
+  void hostEnded;
+  return interrupted ? 130 : exitCode;
+}
+
+async function allStopped(engine: Engine, containers: ContainerInfo[]): Promise<boolean> {
+  if (containers.length === 0) return true;
+  for (const c of containers) {
+    const info = await engine.inspectContainer(c.id).catch(() => undefined);
+    if (info && (info.status === 'running' || info.status === 'restarting' || info.status === 'paused'))
+      return false;
+  }
+  return true;
+}
+
+/** Dependents first, like `down`; replicas of one service in parallel. */
+async function stopInOrder(
+  engine: Engine,
+  project: Project,
+  containers: ContainerInfo[],
+  timeoutSeconds: number | undefined,
+): Promise<void> {
+  for (const level of stopLevels(buildGraph(project))) {
+    const batch = containers.filter((c) => level.includes(c.service));
+    await Promise.all(batch.map((c) => engine.stopContainer(c.id, timeoutSeconds).catch(() => undefined)));
+  }
+}
+
+async function exitCodeOf(engine: Engine, project: Project, service: string): Promise<number> {
+  const containers = await engine.listContainers({ project: project.name, all: true, services: [service] });
+  return containers[0]?.exitCode ?? 0;
+}
+
+/** The named services and their dependencies (all services when none is named). */
+function servicesOf(project: Project, services: string[]): string[] {
+  if (services.length === 0) return Object.keys(project.services);
+  const out = new Set<string>();
+  const visit = (name: string): void => {
+    if (out.has(name)) return;
+    if (!project.services[name]) throw new ComposeError(`no such service: ${name}`);
+    out.add(name);
+    for (const dep of Object.keys(project.services[name]!.depends_on ?? {}))
+      if (project.services[dep]) visit(dep);
+  };
+  services.forEach(visit);
+  return [...out];
+}
+
+function parseSeconds(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0)
+    throw new ComposeError(`invalid ${flag} "${value}"`, { hint: 'give a number of seconds' });
+  return n;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,100 @@
+import type { Engine } from './types.js';
+import { createLocalEngine } from './local/engine.js';
+import { cleanStaleState, describeStale, detectStaleSupervisor } from './local/stale-cleanup.js';
+import { defaultStateRoot } from './local/state-dir.js';
+import { connectSupervisor, launchSupervisor, shutdownSupervisor } from './local/supervisor-launch.js';
+import { hostEngine, type HostedEngine } from './local/supervisor-main.js';
+import type { RemoteEngine } from './local/control-client.js';
+import { selectEngineKind } from './select.js';
+
+/**
+ * How a command reaches a project's engine:
+ * - `existing`: the running one if any; else an in-process view of the state (nothing runs then),
+ *   after cleaning up what a dead supervisor left;
+ * - `launch`: the running one, or a detached supervisor started for it (`up -d`, `start` ...);
+ * - `host`: the running one, or this process hosts the engine itself (foreground `up`), serving the
+ *   control socket so that every other command finds it.
+ */
+export type AccessMode = 'existing' | 'launch' | 'host';
+
+export interface ProjectEngineOptions {
+  project: string;
+  mode: AccessMode;
+  /** `--engine` (BERTH_ENGINE otherwise). */
+  engineFlag?: string | undefined;
+  env?: Record<string, string | undefined>;
+  /** Things to tell the user (stale state cleaned ...). */
+  onNotice?: (message: string) => void;
+}
+
+export interface ProjectEngine {
+  engine: Engine;
+  /** This process hosts the engine (foreground `up`): `stop()` ends it. */
+  hosted?: HostedEngine;
+  /** A detached supervisor serves the engine. */
+  remote?: RemoteEngine;
+  stateRoot: string;
+  /** Ends this command's hold: closes the connection, or stops an in-process view. Never stops a supervisor. */
+  release(): Promise<void>;
+  /** Ends the engine's host: stops its containers, then the supervisor (or this process's hosting). */
+  shutdownHost(): Promise<void>;
+}
+
+export async function openProjectEngine(options: ProjectEngineOptions): Promise<ProjectEngine> {
+  const env = options.env ?? process.env;
+  selectEngineKind(options.engineFlag, env);
+  const stateRoot = env.BERTH_STATE_DIR ? env.BERTH_STATE_DIR : defaultStateRoot(env as NodeJS.ProcessEnv);
+  const location = { stateRoot, project: options.project };
+
+  const running = await connectSupervisor(location);
+  if (running) return remoteAccess(running, location);
+
+  const stale = await detectStaleSupervisor(stateRoot, options.project);
+  if (stale) {
+    options.onNotice?.(describeStale(stale));
+    const actions = await cleanStaleState(stateRoot, options.project);
+    for (const action of actions) options.onNotice?.(action.message);
+  }
+
+  if (options.mode === 'launch') {
+    const remote = await launchSupervisor({
+      ...location,
+      env: env as NodeJS.ProcessEnv,
+      onStaleCleaned: (actions) => actions.forEach((a) => options.onNotice?.(a.message)),
+    });
+    return remoteAccess(remote, location);
+  }
+
+  if (options.mode === 'host') {
+    const hosted = await hostEngine({
+      ...location,
+      createEngine: (o) => createLocalEngine({ ...o, hostEnv: env }),
+    });
+    return {
+      engine: hosted.engine,
+      hosted,
+      stateRoot,
+      release: async () => undefined,
+      shutdownHost: () => hosted.stop(),
+    };
+  }
+
+  // Nothing runs: a view of the persisted state, enough to list, inspect and remove.
+  const view = await createLocalEngine({ ...location, hostEnv: env });
+  return {
+    engine: view,
+    stateRoot,
+    release: () => view.shutdown(),
+    shutdownHost: () => view.shutdown(),
+  };
+}
+
+function remoteAccess(remote: RemoteEngine, location: { stateRoot: string; project: string }): ProjectEngine {
+  return {
+    engine: remote,
+    remote,
+    stateRoot: location.stateRoot,
+    release: () => remote.close(),
+    shutdownHost: () => shutdownSupervisor(remote, location),
+  };
+}
