@@ -1,0 +1,210 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { openProjectEngine } from '../../src/engine/project-engine.js';
+import { executePlan, observe, planDown } from '../../src/reconcile/index.js';
+import { berthBin, expectCleanFailure, runBerth, tempProject } from './helpers.js';
+
+interface Started {
+  dir: string;
+  state: string;
+  project: string;
+}
+
+const started: Started[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  // Whatever a test left running is stopped and removed, then its folders go.
+  for (const s of started.splice(0)) {
+    const access = await openProjectEngine({
+      project: s.project,
+      mode: 'existing',
+      env: { ...process.env, BERTH_STATE_DIR: s.state },
+    });
+    try {
+      const plan = planDown(null, await observe(access.engine, s.project), {
+        volumes: true,
+        removeOrphans: true,
+      });
+      await executePlan(plan, access.engine, { onEvent: () => undefined });
+    } finally {
+      await access.shutdownHost();
+    }
+  }
+  await Promise.all(cleanups.splice(0).map((c) => c()));
+});
+
+/** Pids of live processes whose command line contains the marker (pgrep excludes itself). */
+function processesMatching(marker: string): string[] {
+  const result = spawnSync('pgrep', ['-f', marker], { encoding: 'utf8' });
+  return result.stdout.split('\n').filter((pid) => pid.trim() !== '');
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** A project folder with its own state folder; torn down after the test. */
+async function project(name: string, compose: string): Promise<Started & { env: Record<string, string> }> {
+  const p = await tempProject({ 'compose.yaml': compose });
+  cleanups.push(p.cleanup);
+  const s = { dir: p.dir, state: path.join(p.dir, '.state'), project: name };
+  started.push(s);
+  return { ...s, env: { BERTH_STATE_DIR: s.state } };
+}
+
+const node = JSON.stringify(process.execPath);
+
+/** An HTTP server on PORT (or the given port) answering its name, as a YAML flow sequence. */
+const server = (port: number, body: string): string =>
+  JSON.stringify([
+    process.execPath,
+    '-e',
+    `require('http').createServer((q,s)=>s.end(${JSON.stringify(body)})).listen(Number(process.env.PORT||${port}))`,
+  ]);
+
+describe('berth up', () => {
+  it('-d --wait starts dependencies first, then a second up changes nothing', async () => {
+    // Host networking: container ports are host ports too, so the test picks free ones.
+    const web = await freePort();
+    const inner = await freePort();
+    const p = await project(
+      'updemo',
+      `
+name: updemo
+services:
+  db:
+    image: local
+    command: ${server(0, 'db')}
+    environment: { PORT: "${await freePort()}" }
+    healthcheck:
+      test: ["CMD", ${node}, "-e", "process.exit(0)"]
+      interval: 200ms
+  web:
+    image: local
+    command: ${server(inner, 'web')}
+    ports: ["${web}:${inner}"]
+    depends_on:
+      db: { condition: service_healthy }
+`,
+    );
+    const up = await runBerth(['--progress', 'plain', 'up', '-d', '--wait'], { cwd: p.dir, env: p.env });
+    expect(up.stderr).toContain('Container updemo-db-1  Started');
+    expect(up.exitCode).toBe(0);
+    const order = up.stderr.split('\n');
+    const dbStarted = order.findIndex((l) => l.includes('updemo-db-1  Started'));
+    const webStarted = order.findIndex((l) => l.includes('updemo-web-1  Started'));
+    expect(dbStarted).toBeGreaterThanOrEqual(0);
+    expect(webStarted).toBeGreaterThan(dbStarted);
+    expect(await (await fetch(`http://127.0.0.1:${web}/`)).text()).toBe('web');
+
+    const again = await runBerth(['--progress', 'plain', 'up', '-d'], { cwd: p.dir, env: p.env });
+    expect(again.exitCode).toBe(0);
+    expect(again.stderr).not.toMatch(/Created|Started|Recreate/);
+  });
+
+  it('--dry-run prints the plan and creates nothing', async () => {
+    const p = await project(
+      'dry',
+      `name: dry\nservices:\n  a:\n    image: local\n    command: ["sleep", "30"]\n`,
+    );
+    const run = await runBerth(['up', '--dry-run'], { cwd: p.dir, env: p.env });
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/dry-a-1/);
+    const stateFile = path.join(p.state, 'projects', 'dry', 'state.json');
+    const state = existsSync(stateFile)
+      ? (JSON.parse(readFileSync(stateFile, 'utf8')) as { containers: unknown[] })
+      : undefined;
+    expect(state?.containers ?? []).toEqual([]);
+  });
+
+  it('attached: prefixes the output, ends when the containers end, --exit-code-from gives the code', async () => {
+    const p = await project(
+      'attached',
+      `
+name: attached
+services:
+  job:
+    image: local
+    command: [${node}, "-e", "console.log('working'); process.exit(3)"]
+  helper:
+    image: local
+    command: [${node}, "-e", "console.log('helping'); setTimeout(() => {}, 60000)"]
+`,
+    );
+    const run = await runBerth(['--progress', 'quiet', 'up', '--exit-code-from', 'job'], {
+      cwd: p.dir,
+      env: p.env,
+      timeoutMs: 30_000,
+    });
+    expect(run.stdout).toMatch(/^job-1 +\| working$/m);
+    expect(run.stdout).toMatch(/job-1 exited with code 3/);
+    expect(run.exitCode).toBe(3);
+  });
+
+  it('Ctrl-C stops the project gracefully and exits 130, leaving nothing running', async () => {
+    const p = await project(
+      'ctrlc',
+      `name: ctrlc\nservices:\n  a:\n    image: local\n    command: [${node}, "-e", "console.log('up ctrlc-marker'); setInterval(() => {}, 1000)"]\n`,
+    );
+    const child = spawn(process.execPath, ['--', berthBin, '--progress', 'quiet', 'up'], {
+      cwd: p.dir,
+      env: { PATH: process.env.PATH ?? '', HOME: p.dir, ...p.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+    for (let i = 0; i < 100 && !out.includes('ctrlc-marker'); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(out).toContain('ctrlc-marker');
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(out).toMatch(/a-1 exited with code/);
+    expect(processesMatching('ctrlc-marker')).toEqual([]);
+  });
+
+  it('a service with nothing to run is a clear error naming it', async () => {
+    const p = await project('norun', `name: norun\nservices:\n  web:\n    image: nginx:1.27\n`);
+    const run = await runBerth(['--progress', 'quiet', 'up', '-d'], { cwd: p.dir, env: p.env });
+    expectCleanFailure(run);
+    expect(run.stderr).toMatch(/service "web" has no command to run/);
+  });
+
+  it('a published port already in use is a clear error naming service and port', async () => {
+    const blocker = createServer().listen(0, '0.0.0.0');
+    await new Promise((r) => blocker.once('listening', r));
+    const taken = (blocker.address() as { port: number }).port;
+    try {
+      const p = await project(
+        'taken',
+        `name: taken\nservices:\n  web:\n    image: local\n    command: ${server(8080, 'x')}\n    ports: ["${taken}:8080"]\n`,
+      );
+      const run = await runBerth(['--progress', 'quiet', 'up', '-d'], { cwd: p.dir, env: p.env });
+      expectCleanFailure(run);
+      expect(run.stderr).toContain(`service "web": port ${taken} is already in use`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('--engine docker says clearly that it is not there yet', async () => {
+    const p = await project(
+      'eng',
+      `name: eng\nservices:\n  a:\n    image: local\n    command: ["sleep", "1"]\n`,
+    );
+    const run = await runBerth(['--engine', 'docker', 'up', '-d'], { cwd: p.dir, env: p.env });
+    expectCleanFailure(run);
+    expect(run.stderr).toMatch(/Docker engine is not available in this version/);
+  });
+});
