@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 
+import { withProjectLock } from '../engine/local/project-lock.js';
 import type { ProjectEngine } from '../engine/project-engine.js';
 import type { ContainerInfo, Engine } from '../engine/types.js';
 import { buildGraph, stopLevels } from '../graph/index.js';
@@ -100,11 +101,24 @@ async function runUp(io: CliIO, command: Command, services: string[], flags: UpF
 
   const access = await ctx.engine(project.name, detach ? 'launch' : 'host');
   try {
-    const plan = planUp(project, await observe(access.engine, project.name), options);
     const since = new Date().toISOString();
     const progress = ctx.progress();
-    for (const message of plan.warnings) progress.listener({ type: 'warning', message });
-    const result = await executePlan(plan, access.engine, { onEvent: progress.listener });
+    // One command changes a project at a time: a second `up` waits for the first's plan to finish.
+    const result = await withProjectLock(
+      access.stateRoot,
+      project.name,
+      async () => {
+        const plan = planUp(project, await observe(access.engine, project.name), options);
+        for (const message of plan.warnings) progress.listener({ type: 'warning', message });
+        return executePlan(plan, access.engine, { onEvent: progress.listener });
+      },
+      {
+        onWait: (pid) =>
+          io.stderr(
+            `waiting for another berth command on project "${project.name}"${pid ? ` (pid ${pid})` : ''}...\n`,
+          ),
+      },
+    );
     await progress.renderer.stop();
     if (!result.ok) {
       if (!detach) await access.shutdownHost();

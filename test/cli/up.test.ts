@@ -198,6 +198,44 @@ services:
     }
   });
 
+  it('two up -d at once: the second waits, and each replica exists once', async () => {
+    const p = await project(
+      'twice',
+      `name: twice\nservices:\n  a:\n    image: local\n    command: [${node}, "-e", "setInterval(() => {}, 1000)"]\n    scale: 3\n`,
+    );
+    const [first, second] = await Promise.all([
+      runBerth(['--progress', 'quiet', 'up', '-d'], { cwd: p.dir, env: p.env }),
+      runBerth(['--progress', 'quiet', 'up', '-d'], { cwd: p.dir, env: p.env }),
+    ]);
+    expect([first.exitCode, second.exitCode]).toEqual([0, 0]);
+    const state = JSON.parse(readFileSync(path.join(p.state, 'projects', 'twice', 'state.json'), 'utf8')) as {
+      containers: { name: string }[];
+    };
+    expect(state.containers.map((c) => c.name).sort()).toEqual(['twice-a-1', 'twice-a-2', 'twice-a-3']);
+  });
+
+  it('a SIGKILLed supervisor leaves no service process, and the next command cleans its state', async () => {
+    const p = await project(
+      'killed',
+      `name: killed\nservices:\n  a:\n    image: local\n    command: [${node}, "-e", "setInterval(() => {}, 1000) // killed-marker"]\n    scale: 2\n`,
+    );
+    const up = await runBerth(['--progress', 'quiet', 'up', '-d'], { cwd: p.dir, env: p.env });
+    expect(up.exitCode).toBe(0);
+    expect(processesMatching('killed-marker')).toHaveLength(2);
+    const pid = Number(
+      readFileSync(path.join(p.state, 'projects', 'killed', 'supervisor.pid'), 'utf8').split(/\s/)[0],
+    );
+    process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 100 && processesMatching('killed-marker').length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(processesMatching('killed-marker')).toEqual([]);
+    const next = await runBerth(['--progress', 'quiet', 'up', '-d'], { cwd: p.dir, env: p.env });
+    expect(next.exitCode).toBe(0);
+    expect(next.stderr).toContain(`project "killed": its supervisor (pid ${pid}) is no longer running`);
+    expect(processesMatching('killed-marker')).toHaveLength(2);
+  });
+
   it('--engine docker says clearly that it is not there yet', async () => {
     const p = await project(
       'eng',
