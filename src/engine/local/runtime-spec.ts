@@ -3,8 +3,6 @@
  * environment, in which folder, as whom, and how it is stopped, checked, restarted and logged. Computed
  * once at create time; creates on disk what the replica's mounts need.
  */
-import { constants } from 'node:os';
-
 import { parseBytes } from '../../project/canonical/units.js';
 import { ComposeError } from '../../project/errors.js';
 import type { Service } from '../../project/types.js';
@@ -22,6 +20,8 @@ import {
 import { writeSecretFiles } from './secrets.js';
 import type { HealthcheckSpec, MountPlan, PortBinding, RestartPolicyName, RuntimeSpec } from './types.js';
 import { type ResolvedUser, resolveUser, type UserFiles } from './user.js';
+import { portBindings as publishedBindings } from './published-ports.js';
+import { DEFAULT_PATH, normalizeSignal as signalName } from './replica-process.js';
 
 export interface SpecContext {
   /** `<state>/projects/<p>/containers/<id>`: exists, private (0700). */
@@ -50,8 +50,7 @@ export interface PlannedRuntimeSpec {
   warnings: string[];
 }
 
-/** Docker's PATH for a container, used when berth's own environment has none. */
-export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+export { DEFAULT_PATH };
 
 /** Host variables a process needs to work at all; the rest of berth's environment stays out. */
 const HOST_KEYS = new Set([
@@ -270,21 +269,16 @@ function environment(
   return env;
 }
 
-/** Signal names as Node knows them: `TERM`, `sigterm`, `15` -> `SIGTERM`. */
+/** Signal names as Node knows them (`TERM`, `sigterm`, `15` -> `SIGTERM`), or an error naming the service. */
 export function normalizeSignal(signal: string, serviceName: string): string {
-  const text = signal.trim().toUpperCase();
-  const signals = constants.signals as Record<string, number>;
-  if (/^\d+$/.test(text)) {
-    const found = Object.entries(signals).find(([, number]) => number === Number(text));
-    if (found) return found[0];
-  } else {
-    const name = text.startsWith('SIG') ? text : `SIG${text}`;
-    if (Object.hasOwn(signals, name)) return name;
+  try {
+    return signalName(signal);
+  } catch {
+    throw new ComposeError(`service "${serviceName}": unknown stop signal "${signal}"`, {
+      keyPath: ['services', serviceName, 'stop_signal'],
+      hint: 'use a signal name such as SIGTERM, SIGINT or SIGQUIT',
+    });
   }
-  throw new ComposeError(`service "${serviceName}": unknown stop signal "${signal}"`, {
-    keyPath: ['services', serviceName, 'stop_signal'],
-    hint: 'use a signal name such as SIGTERM, SIGINT or SIGQUIT',
-  });
 }
 
 /** The service's healthcheck over the Dockerfile's HEALTHCHECK, field by field, as Docker merges them. */
@@ -418,32 +412,7 @@ function logging(service: Service, name: string, warnings: string[]): RuntimeSpe
   return result;
 }
 
-/**
- * Canonical ports -> bindings. The loader already expands a range of published ports matched by a range
- * of targets; a range of published ports for one target (`8000-8010:80`) means "one port of the range",
- * recorded here as the range's first port.
- */
+/** Canonical ports -> bindings (published-ports.ts owns the rule, including published ranges). */
 export function portBindings(service: Service, name: string): PortBinding[] {
-  return (service.ports ?? []).map((port, index) => {
-    const keyPath = ['services', name, 'ports', index];
-    const protocol = port.protocol.toLowerCase();
-    if (protocol !== 'tcp' && protocol !== 'udp') {
-      throw new ComposeError(`service "${name}": protocol "${port.protocol}" is not supported by berth`, {
-        keyPath,
-        hint: 'use tcp or udp',
-      });
-    }
-    let hostPort = 0;
-    if (port.published !== undefined && port.published !== '') {
-      const match = /^(\d+)(?:-(\d+))?$/.exec(port.published);
-      hostPort = match ? Number(match[1]) : NaN;
-      if (!match || hostPort > 65535 || (match[2] !== undefined && Number(match[2]) < hostPort)) {
-        throw new ComposeError(`service "${name}": invalid published port "${port.published}"`, {
-          keyPath,
-          hint: 'use a port number or a range such as 8000-8010',
-        });
-      }
-    }
-    return { hostIp: port.host_ip ?? '', hostPort, containerPort: port.target, protocol, mode: port.mode };
-  });
+  return publishedBindings(name, service);
 }

@@ -487,10 +487,17 @@ describe('stop, restart, logging, ports, image', () => {
     ).toEqual([
       { hostIp: '', hostPort: 8080, containerPort: 80, protocol: 'tcp', mode: 'ingress' },
       { hostIp: '127.0.0.1', hostPort: 0, containerPort: 53, protocol: 'udp', mode: 'host' },
-      { hostIp: '', hostPort: 3000, containerPort: 3000, protocol: 'tcp', mode: 'ingress' },
+      {
+        hostIp: '',
+        hostPort: 3000,
+        hostPortEnd: 3005,
+        containerPort: 3000,
+        protocol: 'tcp',
+        mode: 'ingress',
+      },
     ]);
     expect(() => portBindings({ ports: [{ target: 1, protocol: 'sctp', mode: 'ingress' }] }, 'web')).toThrow(
-      /services\.web\.ports\[0\]: service "web": protocol "sctp" is not supported/,
+      /services\.web\.ports\[0\]: sctp ports are not supported without Docker/,
     );
   });
 });
