@@ -1,12 +1,29 @@
 import { Command } from 'commander';
 
 import { configCommand } from './config.js';
+import { downCommand } from './down.js';
+import { eventsCommand } from './events.js';
+import { logsCommand } from './logs.js';
+import { lsCommand } from './ls.js';
+import { portCommand } from './port.js';
+import { psCommand } from './ps.js';
+import { topCommand } from './top.js';
+import { waitCommand } from './wait.js';
 import { addGlobalOptions, type GlobalFlags } from './global-options.js';
 import { graphCommand } from './graph.js';
 import { type CliIO, processIO } from './io.js';
 import { renderError } from './render-error.js';
 import { NO_ATTACH_ALIAS, upCommand } from './up.js';
 import { berthVersion, versionCommand } from './version.js';
+import { startCommand } from './start.js';
+import { stopCommand } from './stop.js';
+import { restartCommand } from './restart.js';
+import { killCommand } from './kill.js';
+import { rmCommand } from './rm.js';
+import { pauseCommand, unpauseCommand } from './pause-unpause.js';
+import { scaleCommand } from './scale.js';
+import { execCommand } from './exec.js';
+import { runCommand } from './run.js';
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command('berth')
@@ -19,6 +36,24 @@ export function buildProgram(io: CliIO): Command {
   configCommand(program, io);
   graphCommand(program, io);
   upCommand(program, io);
+  downCommand(program, io);
+  eventsCommand(program, io);
+  logsCommand(program, io);
+  lsCommand(program, io);
+  portCommand(program, io);
+  psCommand(program, io);
+  topCommand(program, io);
+  waitCommand(program, io);
+  startCommand(program, io);
+  stopCommand(program, io);
+  restartCommand(program, io);
+  killCommand(program, io);
+  rmCommand(program, io);
+  pauseCommand(program, io);
+  unpauseCommand(program, io);
+  scaleCommand(program, io);
+  execCommand(program, io);
+  runCommand(program, io);
   versionCommand(program, io);
   for (const command of program.commands)
     command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });

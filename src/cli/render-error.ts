@@ -7,8 +7,8 @@ import type { CliIO } from './io.js';
 /** Prints an error for a person: the message alone, a stack trace only when asked for. */
 export function renderError(error: unknown, io: CliIO, verbose: boolean): number {
   if (error instanceof CommanderError) {
-    // commander already printed its usage message.
-    return error.exitCode === 0 ? 0 : 1;
+    // commander printed its usage message already; `exec` and `run` end this way with their command's code.
+    return error.exitCode;
   }
   const debug = verbose || io.env.BERTH_DEBUG === '1';
   if (error instanceof ComposeErrors) {

@@ -94,6 +94,9 @@ services:
     image: local
     command: ${server(inner, 'web')}
     ports: ["${web}:${inner}"]
+    healthcheck:
+      test: ${JSON.stringify(['CMD', process.execPath, '-e', `fetch('http://127.0.0.1:${inner}/').then(()=>process.exit(0),()=>process.exit(1))`])}
+      interval: 200ms
     depends_on:
       db: { condition: service_healthy }
 `,
@@ -234,6 +237,31 @@ services:
     expect(next.exitCode).toBe(0);
     expect(next.stderr).toContain(`project "killed": its supervisor (pid ${pid}) is no longer running`);
     expect(processesMatching('killed-marker')).toHaveLength(2);
+  });
+
+  it('a missing secret file is a clear error naming the secret and the file', async () => {
+    const p = await project(
+      'nosecret',
+      `name: nosecret\nservices:\n  a:\n    image: local\n    command: ["sleep", "30"]\n    secrets: [tok]\nsecrets:\n  tok:\n    file: ./missing.txt\n`,
+    );
+    const run = await runBerth(['--progress', 'quiet', 'up', '-d'], { cwd: p.dir, env: p.env });
+    expectCleanFailure(run);
+    expect(run.stderr).toContain(`secret "tok": file ${path.join(p.dir, 'missing.txt')} does not exist`);
+  });
+
+  it('--wait gives up after --wait-timeout on a healthcheck that never passes, naming the container', async () => {
+    const p = await project(
+      'never',
+      `name: never\nservices:\n  a:\n    image: local\n    command: ["sleep", "30"]\n    healthcheck:\n      test: ["CMD", "false"]\n      interval: 200ms\n      retries: 1000\n`,
+    );
+    const run = await runBerth(['--progress', 'quiet', 'up', '-d', '--wait', '--wait-timeout', '2'], {
+      cwd: p.dir,
+      env: p.env,
+    });
+    expectCleanFailure(run);
+    expect(run.stderr).toContain(
+      'timed out waiting for the project to be ready: never-a-1 (health: starting)',
+    );
   });
 
   it('--engine docker says clearly that it is not there yet', async () => {

@@ -75,6 +75,9 @@ class LocalEngine implements LocalEngineInstance {
   private readonly ports: PublishedPorts;
   private readonly hostEnv: Record<string, string | undefined>;
   private saving: Promise<void> = Promise.resolve();
+  private readonly portSyncs = new Map<string, Promise<void>>();
+  /** Replicas between their port sync and their process start: the proxies must count them. */
+  private readonly startingReplicas = new Map<string, Set<number>>();
 
   constructor(
     private readonly options: LocalEngineOptions,
@@ -265,13 +268,20 @@ class LocalEngine implements LocalEngineInstance {
   async startContainer(id: string): Promise<void> {
     const replica = this.replica(id);
     if (replica.status === 'running') return;
-    // Ports first: a taken port leaves the container created, as Docker does.
-    await this.syncPorts(replica.record.service, [replica.record.number]);
+    const { service, number } = replica.record;
+    const starting = this.startingReplicas.get(service) ?? new Set<number>();
+    this.startingReplicas.set(service, starting);
+    starting.add(number);
     try {
+      // Ports first: a taken port leaves the container created, as Docker does.
+      await this.syncPorts(service);
       await replica.start();
     } catch (error) {
-      await this.syncPorts(replica.record.service);
+      starting.delete(number);
+      await this.syncPorts(service);
       throw error;
+    } finally {
+      starting.delete(number);
     }
   }
 
@@ -491,7 +501,18 @@ class LocalEngine implements LocalEngineInstance {
    * Brings the service's published ports in line with its replicas that run (plus `starting`, about to
    * run). Warnings of the port rules become events.
    */
-  private async syncPorts(serviceName: string, starting: number[] = []): Promise<void> {
+  private syncPorts(serviceName: string, starting: number[] = []): Promise<void> {
+    // Replicas of one service start in parallel: their syncs run one after the other, each seeing the last.
+    const previous = this.portSyncs.get(serviceName) ?? Promise.resolve();
+    const next = previous.then(
+      () => this.syncPortsNow(serviceName, starting),
+      () => this.syncPortsNow(serviceName, starting),
+    );
+    this.portSyncs.set(serviceName, next);
+    return next;
+  }
+
+  private async syncPortsNow(serviceName: string, starting: number[]): Promise<void> {
     const records = this.state.containers.filter((c) => c.service === serviceName && !c.oneoff);
     const first = records[0];
     if (!first) {
@@ -500,8 +521,12 @@ class LocalEngine implements LocalEngineInstance {
     }
     const bindings = first.spec.ports as PublishedBinding[];
     if (bindings.length === 0) return;
+    const pending = this.startingReplicas.get(serviceName);
     const live = records.filter(
-      (c) => starting.includes(c.number) || this.replicas.get(c.id)?.isLive() === true,
+      (c) =>
+        starting.includes(c.number) ||
+        pending?.has(c.number) === true ||
+        this.replicas.get(c.id)?.isLive() === true,
     );
     if (live.length === 0) {
       await this.ports.closeService(serviceName);
