@@ -11,6 +11,7 @@ import { waitUntilReady } from '../reconcile/readiness.js';
 import { LogPrinter, replicaName } from '../ui/log-multiplexer.js';
 import { CommandContext } from './command-context.js';
 import type { CliIO } from './io.js';
+import { NO_ATTACH_ALIAS } from './no-attach.js';
 import { parseDurationFlag } from './duration-flag.js';
 
 interface UpFlags {
@@ -36,9 +37,6 @@ interface UpFlags {
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
-
-/** commander reads `--no-attach X` as the negation of `--attach`: main() renames it to this first. */
-export const NO_ATTACH_ALIAS = '--without-attach';
 
 export function upCommand(program: Command, io: CliIO): Command {
   return program

@@ -1,7 +1,8 @@
 import type { Engine } from './types.js';
 import { createLocalEngine } from './local/engine.js';
 import { cleanStaleState, describeStale, detectStaleSupervisor } from './local/stale-cleanup.js';
-import { defaultStateRoot } from './local/state-dir.js';
+import { readLockHolder } from './local/project-lock.js';
+import { defaultStateRoot, projectPaths } from './local/state-dir.js';
 import { connectSupervisor, launchSupervisor, shutdownSupervisor } from './local/supervisor-launch.js';
 import { hostEngine, type HostedEngine } from './local/supervisor-main.js';
 import type { RemoteEngine } from './local/control-client.js';
@@ -46,7 +47,7 @@ export async function openProjectEngine(options: ProjectEngineOptions): Promise<
   const stateRoot = env.BERTH_STATE_DIR ? env.BERTH_STATE_DIR : defaultStateRoot(env as NodeJS.ProcessEnv);
   const location = { stateRoot, project: options.project };
 
-  const running = await connectSupervisor(location);
+  const running = (await connectSupervisor(location)) ?? (await waitForStartingHost(location));
   if (running) return remoteAccess(running, location);
 
   const stale = await detectStaleSupervisor(stateRoot, options.project);
@@ -88,6 +89,27 @@ export async function openProjectEngine(options: ProjectEngineOptions): Promise<
     shutdownHost: () => view.shutdown(),
   };
 }
+
+/**
+ * A live process holds the project's pid file but does not answer yet: a host that is starting (or
+ * stopping). Waits for it rather than opening a view whose writes would race with the host's.
+ */
+async function waitForStartingHost(location: {
+  stateRoot: string;
+  project: string;
+}): Promise<RemoteEngine | undefined> {
+  const pidFile = projectPaths(location.stateRoot, location.project).pidFile;
+  for (let waited = 0; waited < HOST_START_WAIT_MS; waited += 100) {
+    const holder = await readLockHolder(pidFile);
+    if (!holder?.alive) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const client = await connectSupervisor(location);
+    if (client) return client;
+  }
+  return undefined;
+}
+
+const HOST_START_WAIT_MS = 15_000;
 
 function remoteAccess(remote: RemoteEngine, location: { stateRoot: string; project: string }): ProjectEngine {
   return {

@@ -91,11 +91,14 @@ class LocalEngine implements LocalEngineInstance {
 
   /** Containers a dead engine left as running are exited now (their processes were killed with it). */
   async recover(): Promise<void> {
+    let changed = false;
     for (const record of this.state.containers) {
-      const replica = this.track(record);
-      if (replica.recoverAfterEngineLoss()) continue;
+      const before = record.state.status;
+      this.track(record).recoverAfterEngineLoss();
+      changed ||= record.state.status !== before;
     }
-    await this.persist();
+    // A view that changed nothing writes nothing: it must never overwrite a host's newer state.
+    if (changed) await this.persist();
   }
 
   // ---- listing ---------------------------------------------------------------------------------
@@ -417,9 +420,11 @@ class LocalEngine implements LocalEngineInstance {
   }
 
   async shutdown(): Promise<void> {
-    await Promise.all([...this.replicas.values()].map((r) => (r.isLive() ? r.stop() : undefined)));
+    const live = [...this.replicas.values()].filter((r) => r.isLive());
+    await Promise.all(live.map((r) => r.stop()));
     await this.ports.close();
-    await this.persist();
+    if (live.length > 0) await this.persist();
+    await this.saving.catch(() => undefined);
     this.hub.close();
   }
 

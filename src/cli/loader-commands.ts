@@ -1,0 +1,15 @@
+import type { Command } from 'commander';
+
+import { configCommand } from './config.js';
+import { graphCommand } from './graph.js';
+import type { CliIO } from './io.js';
+import { versionCommand } from './version.js';
+
+/** The commands that only read compose files: they start without loading the engine. */
+export const LOADER_COMMANDS = new Set(['config', 'graph', 'version']);
+
+export function registerLoaderCommands(program: Command, io: CliIO): void {
+  configCommand(program, io);
+  graphCommand(program, io);
+  versionCommand(program, io);
+}
