@@ -3,13 +3,20 @@ import type { Command } from 'commander';
 import { type AccessMode, openProjectEngine, type ProjectEngine } from '../engine/project-engine.js';
 import { loadProject } from '../project/load.js';
 import type { Project } from '../project/types.js';
-import type { ProgressEvent as ReconcileEvent } from '../reconcile/index.js';
+import type { Engine } from '../engine/types.js';
+import {
+  type ExecuteResult,
+  executePlan,
+  type Plan,
+  type ProgressEvent as ReconcileEvent,
+} from '../reconcile/index.js';
 import { createProgress, type ProgressRenderer } from '../ui/progress.js';
 import { resolveTerminalSettings, type TerminalSettings } from '../ui/progress-mode.js';
 import { type GlobalFlags, loadOptionsFrom } from './global-options.js';
 import type { CliIO } from './io.js';
 import { toDisplayEvent } from './progress-bridge.js';
 import { renderWarnings } from './render-error.js';
+import { throwFailures } from './service-containers.js';
 
 /** What every project command needs: its flags, the project, the terminal, the engine. */
 export class CommandContext {
@@ -47,6 +54,18 @@ export class CommandContext {
       env: this.io.env,
       onNotice: (message) => this.io.stderr(`${message}\n`),
     });
+  }
+
+  /** Runs a plan with the progress display; failed operations end the command with their errors. */
+  async runPlan(plan: Plan, engine: Engine): Promise<void> {
+    const { listener, renderer } = this.progress();
+    let result: ExecuteResult;
+    try {
+      result = await executePlan(plan, engine, { onEvent: listener });
+    } finally {
+      await renderer.stop();
+    }
+    throwFailures(result.failed.map((f) => ({ name: f.resource, message: f.error.message })));
   }
 
   /** A progress display on stderr, fed with the reconciler's events. */

@@ -3,13 +3,13 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 
 import type { ContainerInfo } from '../engine/types.js';
-import { executePlan, type ExecuteResult, type Plan } from '../reconcile/index.js';
+import { type Plan } from '../reconcile/index.js';
 import { PlanBuilder } from '../reconcile/plan-builder.js';
 import type { Project } from '../project/types.js';
 import { CommandContext } from './command-context.js';
 import type { CliIO } from './io.js';
 import { ownOptionsWin } from './own-options.js';
-import { isActive, serviceContainers, throwFailures } from './service-containers.js';
+import { isActive, serviceContainers } from './service-containers.js';
 import { planStop } from './stop.js';
 
 interface RmFlags {
@@ -44,14 +44,7 @@ export function rmCommand(program: Command, io: CliIO): Command {
           io.stderr(`Going to remove ${names}\n`);
         }
         const plan = planRemove(project, containers, flags.volumes === true);
-        const { listener, renderer } = context.progress();
-        let result: ExecuteResult;
-        try {
-          result = await executePlan(plan, access.engine, { onEvent: listener });
-        } finally {
-          await renderer.stop();
-        }
-        throwFailures(result.failed.map((f) => ({ name: f.resource, message: f.error.message })));
+        await context.runPlan(plan, access.engine);
       } finally {
         await access.release();
       }

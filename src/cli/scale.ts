@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 
 import { buildGraph, selectServices } from '../graph/index.js';
-import { executePlan, type ExecuteResult, observe, planUp } from '../reconcile/index.js';
+import { observe, planUp } from '../reconcile/index.js';
 import { ComposeError } from '../project/errors.js';
 import { CommandContext } from './command-context.js';
 import type { CliIO } from './io.js';
 import { ownOptionsWin } from './own-options.js';
-import { checkServices, currentScale, throwFailures } from './service-containers.js';
+import { checkServices, currentScale } from './service-containers.js';
 
 interface ScaleFlags {
   deps: boolean;
@@ -39,14 +39,7 @@ export function scaleCommand(program: Command, io: CliIO): Command {
           noRecreate: true,
           noDeps: !flags.deps,
         });
-        const { listener, renderer } = context.progress();
-        let result: ExecuteResult;
-        try {
-          result = await executePlan(plan, access.engine, { onEvent: listener });
-        } finally {
-          await renderer.stop();
-        }
-        throwFailures(result.failed.map((f) => ({ name: f.resource, message: f.error.message })));
+        await context.runPlan(plan, access.engine);
       } finally {
         await access.release();
       }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 
 import type { ContainerInfo } from '../engine/types.js';
-import { type ExecuteResult, executePlan, type Plan } from '../reconcile/index.js';
+import { type Plan } from '../reconcile/index.js';
 import { PlanBuilder } from '../reconcile/plan-builder.js';
 import type { Project, Service } from '../project/types.js';
 import { ComposeError } from '../project/errors.js';
@@ -13,7 +13,6 @@ import {
   isActive,
   reopenToLaunch,
   serviceContainers,
-  throwFailures,
 } from './service-containers.js';
 
 export function startCommand(program: Command, io: CliIO): Command {
@@ -37,14 +36,7 @@ export function startCommand(program: Command, io: CliIO): Command {
         const plan = planStart(project, containers, all);
         if (plan.operations.length === 0) return;
         access = await reopenToLaunch(context, project.name, access);
-        const { listener, renderer } = context.progress();
-        let result: ExecuteResult;
-        try {
-          result = await executePlan(plan, access.engine, { onEvent: listener });
-        } finally {
-          await renderer.stop();
-        }
-        throwFailures(result.failed.map((f) => ({ name: f.resource, message: f.error.message })));
+        await context.runPlan(plan, access.engine);
       } finally {
         await access.release();
       }

@@ -2,13 +2,13 @@ import type { Command } from 'commander';
 
 import type { ContainerInfo } from '../engine/types.js';
 import { buildGraph, dependentsOf } from '../graph/index.js';
-import { executePlan, type ExecuteResult, type Plan } from '../reconcile/index.js';
+import { type Plan } from '../reconcile/index.js';
 import { PlanBuilder } from '../reconcile/plan-builder.js';
 import type { Project } from '../project/types.js';
 import { CommandContext } from './command-context.js';
 import type { CliIO } from './io.js';
 import { ownOptionsWin } from './own-options.js';
-import { isActive, parseTimeout, serviceContainers, throwFailures } from './service-containers.js';
+import { isActive, parseTimeout, serviceContainers } from './service-containers.js';
 
 interface StopFlags {
   timeout?: number;
@@ -32,14 +32,7 @@ export function stopCommand(program: Command, io: CliIO): Command {
         const containers = (await serviceContainers(access.engine, project, services)).filter(isActive);
         const plan = planStop(project, containers, flags.timeout);
         if (plan.operations.length === 0) return;
-        const { listener, renderer } = context.progress();
-        let result: ExecuteResult;
-        try {
-          result = await executePlan(plan, access.engine, { onEvent: listener });
-        } finally {
-          await renderer.stop();
-        }
-        throwFailures(result.failed.map((f) => ({ name: f.resource, message: f.error.message })));
+        await context.runPlan(plan, access.engine);
       } finally {
         await access.release();
       }
