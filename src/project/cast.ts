@@ -1,5 +1,4 @@
 import { isDict, type ComposeDict } from './dict.js';
-import { locateInDocument } from './document-location.js';
 import { ComposeError } from './errors.js';
 import type { KeyPath } from './key-path.js';
 import type { DocumentPositions } from './source-map.js';
@@ -91,7 +90,7 @@ const YAML11_FALSE = new Set(['n', 'no', 'off']);
 function castString(text: string, kind: CastKind, keyPath: KeyPath, options: CastOptions): unknown {
   const fail = (expected: string, hint?: string): never => {
     throw new ComposeError(`must be ${expected}, got ${JSON.stringify(text)}`, {
-      location: locateInDocument(options.positions, keyPath),
+      location: options.positions.locate(keyPath),
       keyPath,
       hint,
     });
@@ -128,7 +127,7 @@ function castBoolean(text: string, keyPath: KeyPath, options: CastOptions, fail:
   // YAML 1.1 spellings that compose-go still accepts, with a warning.
   options.warnings.add({
     message: `${JSON.stringify(text)} is not a boolean in YAML 1.2; use ${String(legacy)} instead`,
-    location: locateInDocument(options.positions, keyPath),
+    location: options.positions.locate(keyPath),
     keyPath,
   });
   return legacy;

@@ -1,5 +1,4 @@
 import { isDict, type ComposeDict } from './dict.js';
-import { locateInDocument } from './document-location.js';
 import { ComposeError } from './errors.js';
 import type { KeyPath } from './key-path.js';
 import { setOwn } from './own-key.js';
@@ -81,7 +80,7 @@ function interpolateString(
     const error = result.error;
     const keyPath: KeyPath = [...path];
     throw new ComposeError(describeTemplateError(error), {
-      location: locateInDocument(options.positions, keyPath),
+      location: options.positions.locate(keyPath),
       keyPath,
       hint:
         error.kind === 'invalid'
@@ -103,7 +102,7 @@ function warnUnset(name: string, keyPath: KeyPath, options: InterpolateOptions):
   warned.add(name);
   options.warnings.add({
     message: `The "${name}" variable is not set. Defaulting to a blank string.`,
-    location: locateInDocument(options.positions, keyPath),
+    location: options.positions.locate(keyPath),
     keyPath,
   });
 }

@@ -53,6 +53,15 @@ export class DocumentPositions {
     return this.positionAt ? this.positionAt(found) : undefined;
   }
 
+  /** The position of a key path, else of its nearest parent that has one (values stages built have none), else the file. */
+  locate(path: KeyPath): Location {
+    for (let len = path.length; len >= 0; len--) {
+      const position = this.get(path.slice(0, len));
+      if (position) return { file: this.file, ...position };
+    }
+    return { file: this.file };
+  }
+
   has(path: KeyPath): boolean {
     return this.find(path)?.value !== undefined;
   }
@@ -84,19 +93,5 @@ export class SourceMap {
     }
     const last = this.documents[this.documents.length - 1];
     return last ? { file: last.file } : undefined;
-  }
-
-  /** Like locate, but only in documents of the given file (its display name, as the parser got it). */
-  locateIn(file: string, path: KeyPath): Location {
-    for (let len = path.length; len >= 0; len--) {
-      const prefix = path.slice(0, len);
-      for (let i = this.documents.length - 1; i >= 0; i--) {
-        const doc = this.documents[i]!;
-        if (doc.file !== file) continue;
-        const pos = doc.get(prefix);
-        if (pos) return { file: doc.file, ...pos };
-      }
-    }
-    return { file };
   }
 }

@@ -4,7 +4,7 @@ import { ComposeError, ComposeErrors } from './errors.js';
 import * as compiled from './generated/compose-validator.js';
 import type { KeyPath } from './key-path.js';
 import { explainSchemaErrors } from './schema-errors.js';
-import type { DocumentPositions, Location } from './source-map.js';
+import type { DocumentPositions } from './source-map.js';
 import { isOverrideTag, isResetTag } from './tags.js';
 
 /** The validator ajv compiled from schema/compose-spec.json at `npm run gen` time (allErrors, verbose). */
@@ -36,7 +36,7 @@ export function validateSchema(model: ComposeDict, positions: DocumentPositions)
       (p) =>
         new ComposeError(p.problem, {
           keyPath: p.keyPath,
-          location: locateIn(positions, p.locatePath),
+          location: positions.locate(p.locatePath),
           hint: p.hint,
         }),
     )
@@ -89,15 +89,6 @@ function withoutMergeTags(value: unknown, path: (string | number)[], resets: Key
     return out ?? value;
   }
   return value;
-}
-
-/** The position of a key path in the document, or of its nearest parent that has one. */
-function locateIn(positions: DocumentPositions, path: KeyPath): Location {
-  for (let length = path.length; length >= 0; length--) {
-    const position = positions.get(path.slice(0, length));
-    if (position) return { file: positions.file, ...position };
-  }
-  return { file: positions.file };
 }
 
 function startsWith(path: KeyPath, prefix: KeyPath): boolean {
