@@ -4,6 +4,7 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 
 import { buildGraph } from '../graph/build.js';
+import { selectServices } from '../graph/select.js';
 import { startOrder } from '../graph/levels.js';
 import { ComposeError } from '../project/errors.js';
 import { escapeDollars } from '../project/escape-dollars.js';
@@ -135,15 +136,7 @@ function hashes(project: Project, spec: string): string[] {
 
 /** `config web`: the named services and what they depend on, nothing else. */
 function onlyServices(project: Project, selected: string[]): Project {
-  const keep = new Set<string>();
-  const visit = (name: string): void => {
-    if (keep.has(name)) return;
-    const service = project.services[name];
-    if (!service) throw new ComposeError(`no such service: ${name}`);
-    keep.add(name);
-    for (const dep of Object.keys(service.depends_on ?? {})) if (project.services[dep]) visit(dep);
-  };
-  for (const name of selected) visit(name);
+  const keep = selectServices(buildGraph(project), selected, { withDependencies: true });
   const services: Project['services'] = {};
   for (const name of keep) services[name] = project.services[name]!;
   return { ...project, services };

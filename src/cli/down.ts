@@ -1,3 +1,4 @@
+import { parseSeconds } from './duration-flag.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { type Command, Option } from 'commander';
@@ -199,13 +200,4 @@ async function removeOneoffs(
     }),
   );
   return failures;
-}
-
-/** `-t 10`: whole seconds, as docker compose takes them. */
-export function parseSeconds(value: string, flag: string): number {
-  const seconds = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(seconds)) {
-    throw new ComposeError(`invalid ${flag} "${value}"`, { hint: 'give a whole number of seconds, e.g. 10' });
-  }
-  return seconds;
 }

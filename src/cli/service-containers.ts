@@ -7,6 +7,7 @@ import { CommanderError } from 'commander';
 import type { ProjectEngine } from '../engine/project-engine.js';
 import type { ContainerInfo, Engine } from '../engine/types.js';
 import { buildGraph, selectServices, startLevels } from '../graph/index.js';
+import { parseSeconds } from './duration-flag.js';
 import { ComposeError } from '../project/errors.js';
 import type { Project } from '../project/types.js';
 import { isActive } from '../reconcile/plan-builder.js';
@@ -90,13 +91,7 @@ export function parseIndex(value: string): number {
 
 /** Parses `-t, --timeout N`: whole seconds before the stop signal is followed by SIGKILL. */
 export function parseTimeout(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < 0) {
-    throw new ComposeError(`--timeout ${value}: the timeout is a whole number of seconds`, {
-      hint: 'for example: -t 10',
-    });
-  }
-  return n;
+  return parseSeconds(value, '--timeout');
 }
 
 /**

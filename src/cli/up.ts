@@ -3,7 +3,7 @@ import { type Command, Option } from 'commander';
 import { withProjectLock } from '../engine/local/project-lock.js';
 import type { ProjectEngine } from '../engine/project-engine.js';
 import type { ContainerInfo, Engine } from '../engine/types.js';
-import { buildGraph, stopLevels } from '../graph/index.js';
+import { buildGraph, selectServices, stopLevels } from '../graph/index.js';
 import { ComposeError, ComposeErrors } from '../project/errors.js';
 import type { Project } from '../project/types.js';
 import { executePlan, observe, planUp, renderPlan, type UpOptions } from '../reconcile/index.js';
@@ -12,7 +12,7 @@ import { LogPrinter, replicaName } from '../ui/log-multiplexer.js';
 import { CommandContext } from './command-context.js';
 import type { CliIO } from './io.js';
 import { NO_ATTACH_ALIAS } from './no-attach.js';
-import { parseDurationFlag } from './duration-flag.js';
+import { parseDurationFlag, parseSeconds } from './duration-flag.js';
 
 interface UpFlags {
   detach?: boolean;
@@ -135,7 +135,7 @@ async function runUp(io: CliIO, command: Command, services: string[], flags: UpF
       }
       return 0;
     }
-    return await attach(io, ctx, access, project, services, flags, since);
+    return await attach(io, ctx, access, project, services, flags, since, options.timeoutSeconds);
   } finally {
     await access.release();
   }
@@ -180,6 +180,7 @@ async function attach(
   services: string[],
   flags: UpFlags,
   since: string,
+  timeoutSeconds: number | undefined,
 ): Promise<number> {
   const engine = access.engine;
   const selected = new Set(servicesOf(project, services));
@@ -205,7 +206,7 @@ async function attach(
   const stopAll = (reason: string): Promise<void> =>
     (stopping ??= (async () => {
       io.stderr(`${reason}\n`);
-      await stopInOrder(engine, project, all, flags.timeout ? parseSeconds(flags.timeout, '-t') : undefined);
+      await stopInOrder(engine, project, all, timeoutSeconds);
       finish();
     })());
 
@@ -291,23 +292,7 @@ async function exitCodeOf(engine: Engine, project: Project, service: string): Pr
 /** The named services and their dependencies (all services when none is named). */
 function servicesOf(project: Project, services: string[]): string[] {
   if (services.length === 0) return Object.keys(project.services);
-  const out = new Set<string>();
-  const visit = (name: string): void => {
-    if (out.has(name)) return;
-    if (!project.services[name]) throw new ComposeError(`no such service: ${name}`);
-    out.add(name);
-    for (const dep of Object.keys(project.services[name]!.depends_on ?? {}))
-      if (project.services[dep]) visit(dep);
-  };
-  services.forEach(visit);
-  return [...out];
-}
-
-function parseSeconds(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0)
-    throw new ComposeError(`invalid ${flag} "${value}"`, { hint: 'give a number of seconds' });
-  return n;
+  return selectServices(buildGraph(project), services, { withDependencies: true });
 }
 
 function delay(ms: number): Promise<void> {

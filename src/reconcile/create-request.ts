@@ -96,12 +96,7 @@ export function networkCreateRequest(project: Project, key: string): NetworkCrea
     key,
     project: project.name,
     definition,
-    labels: {
-      ...(definition.labels ?? {}),
-      [Labels.project]: project.name,
-      [Labels.network]: key,
-      [Labels.version]: COMPOSE_VERSION,
-    },
+    labels: resourceLabels(project, definition, Labels.network, key),
   };
 }
 
@@ -112,12 +107,22 @@ export function volumeCreateRequest(project: Project, key: string): VolumeCreate
     key,
     project: project.name,
     definition,
-    labels: {
-      ...(definition.labels ?? {}),
-      [Labels.project]: project.name,
-      [Labels.volume]: key,
-      [Labels.version]: COMPOSE_VERSION,
-    },
+    labels: resourceLabels(project, definition, Labels.volume, key),
+  };
+}
+
+/** docker compose's labels on a network or volume, over the definition's own. */
+function resourceLabels(
+  project: Project,
+  definition: { labels?: Record<string, string> },
+  kindLabel: string,
+  key: string,
+): Record<string, string> {
+  return {
+    ...definition.labels,
+    [Labels.project]: project.name,
+    [kindLabel]: key,
+    [Labels.version]: COMPOSE_VERSION,
   };
 }
 

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import type { ExecPlan, ExecRequest, ExecResult } from '../types.js';
 import { mapArgv } from './command-line.js';
 import { mapContainerPath } from './path-mapping.js';
-import { resolveExecutable } from './replica-process.js';
+import { resolveExecutable, signalNumber } from './replica-process.js';
 import type { RuntimeSpec } from './types.js';
 
 /**
@@ -58,15 +58,4 @@ export async function runExecPlan(
 /** Inside the engine's host (no terminal of the caller's): output goes to the host's own. */
 export function runExec(spec: RuntimeSpec, request: ExecRequest): Promise<ExecResult> {
   return runExecPlan(planExec(spec, request), { detach: request.detach === true });
-}
-
-function signalNumber(signal: NodeJS.Signals): number {
-  const numbers: Partial<Record<NodeJS.Signals, number>> = {
-    SIGHUP: 1,
-    SIGINT: 2,
-    SIGQUIT: 3,
-    SIGKILL: 9,
-    SIGTERM: 15,
-  };
-  return numbers[signal] ?? 0;
 }
