@@ -1,159 +1,121 @@
 /**
- * The executor's scheduling (order along edges, parallelism, failure propagation, abort), driven by a
- * recording stub. The stub is not an engine and tests no engine behaviour: end-to-end behaviour is
- * tested against the real local engine.
+ * The executor against the real in-process engine: order along the plan's edges, parallelism,
+ * failure propagation, depends_on waits, abort and recreation, with real processes in a temporary
+ * state folder.
  */
-import { setImmediate as tick } from 'node:timers/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
-import type {
-  ContainerCreateRequest,
-  ContainerInfo,
-  Engine,
-  EngineEvent,
-  LogLine,
-  NetworkInfo,
-  VolumeInfo,
-} from '../../src/engine/types.js';
-import type { DependsOn } from '../../src/project/types.js';
+import { createLocalEngine, type LocalEngineInstance } from '../../src/engine/local/engine.js';
+import { loadProject } from '../../src/project/load.js';
+import type { Project } from '../../src/project/types.js';
 import type { ProgressEvent } from '../../src/reconcile/events.js';
 import { executePlan } from '../../src/reconcile/execute.js';
-import { planUp } from '../../src/reconcile/plan.js';
-import { healthcheck, healthy, makeProject, nothing, replica, started } from './fixtures.js';
+import { observe } from '../../src/reconcile/observe.js';
+import { planDown, planUp } from '../../src/reconcile/plan.js';
 
-/** Records each call; answers inspectContainer from `inspect`; fails the calls listed in `failOn`. */
-class RecordingStubEngine implements Engine {
-  readonly kind = 'local' as const;
-  readonly calls: string[] = [];
-  readonly failOn = new Set<string>();
-  inspect: (name: string, calls: number) => Partial<ContainerInfo> = () => ({});
-  inFlight = 0;
-  maxInFlight = 0;
-  private readonly inspections = new Map<string, number>();
-  private readonly project = makeProject({});
+const node = JSON.stringify(process.execPath);
+const idle = `[${node}, "-e", "setInterval(() => {}, 1000)"]`;
+const passes = `["CMD", ${node}, "-e", "process.exit(0)"]`;
 
-  private async record(call: string): Promise<void> {
-    this.calls.push(call);
-    this.inFlight++;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    // A few turns of the event loop, so that calls scheduled together overlap.
-    for (let i = 0; i < 3; i++) await tick();
-    this.inFlight--;
-    if (this.failOn.has(call)) throw new Error(`${call}: refused by the stub`);
-  }
-
-  async createContainer(request: ContainerCreateRequest): Promise<ContainerInfo> {
-    await this.record(`create ${request.name}`);
-    return { ...replica(this.project, request.serviceName, request.number), id: `id:${request.name}` };
-  }
-  async startContainer(id: string): Promise<void> {
-    await this.record(`start ${id}`);
-  }
-  async stopContainer(id: string): Promise<void> {
-    await this.record(`stop ${id}`);
-  }
-  async removeContainer(id: string): Promise<void> {
-    await this.record(`remove ${id}`);
-  }
-  async renameContainer(id: string, name: string): Promise<void> {
-    await this.record(`rename ${id} ${name}`);
-  }
-  async createNetwork(request: { name: string }): Promise<NetworkInfo> {
-    await this.record(`network ${request.name}`);
-    return { id: request.name, name: request.name, labels: {} };
-  }
-  async removeNetwork(name: string): Promise<void> {
-    await this.record(`remove-network ${name}`);
-  }
-  async createVolume(request: { name: string }): Promise<VolumeInfo> {
-    await this.record(`volume ${request.name}`);
-    return { name: request.name, labels: {} };
-  }
-  async removeVolume(name: string): Promise<void> {
-    await this.record(`remove-volume ${name}`);
-  }
-  async inspectContainer(id: string): Promise<ContainerInfo> {
-    const name = id.replace(/^id:/, '');
-    const n = (this.inspections.get(name) ?? 0) + 1;
-    this.inspections.set(name, n);
-    const [, service = '', number = '1'] = /^demo-(.+)-(\d+)$/.exec(name) ?? [];
-    return { ...replica(this.project, service, Number(number)), id, ...this.inspect(name, n) };
-  }
-
-  listContainers = unused;
-  listNetworks = unused;
-  listVolumes = unused;
-  listProjects = unused;
-  killContainer = unused;
-  restartContainer = unused;
-  pauseContainer = unused;
-  unpauseContainer = unused;
-  waitContainer = unused;
-  exec = unused;
-  prepareExec = unused;
-  inspectNetwork = unused;
-  inspectVolume = unused;
-  top = unused;
-  close = unused;
-  logs(): AsyncIterable<LogLine> {
-    throw new Error('not used by the executor');
-  }
-  events(): AsyncIterable<EngineEvent> {
-    throw new Error('not used by the executor');
-  }
+interface Bench {
+  engine: LocalEngineInstance;
+  /** `type action name` of every engine event, in order. */
+  log: string[];
+  load(compose: string): Promise<Project>;
 }
 
-function unused(): Promise<never> {
-  return Promise.reject(new Error('not used by the executor'));
-}
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
 
-const webApp = (dependency: DependsOn = healthy) =>
-  makeProject({
-    web: { depends_on: { db: dependency } },
-    db: { healthcheck },
-    other: {},
+async function bench(): Promise<Bench> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'berth-execute-'));
+  const engine = await createLocalEngine({ stateRoot: path.join(dir, 'state'), project: 'demo' });
+  const log: string[] = [];
+  const events = (async () => {
+    for await (const e of engine.events({ project: 'demo' })) log.push(`${e.type} ${e.action} ${e.name}`);
+  })();
+  cleanups.push(async () => {
+    const plan = planDown(null, await observe(engine, 'demo'), { volumes: true, removeOrphans: true });
+    await executePlan(plan, engine, { onEvent: () => undefined });
+    await engine.shutdown();
+    await events;
+    await rm(dir, { recursive: true, force: true });
   });
+  const load = async (compose: string): Promise<Project> => {
+    await writeFile(path.join(dir, 'compose.yaml'), compose);
+    const { project } = await loadProject({ cwd: dir, projectName: 'demo', env: { PATH: process.env.PATH } });
+    return project;
+  };
+  return { engine, log, load };
+}
 
-async function run(
-  plan: Parameters<typeof executePlan>[0],
-  engine: RecordingStubEngine,
-  options: { parallelism?: number; signal?: AbortSignal } = {},
-) {
+async function up(b: Bench, project: Project, options: { parallelism?: number; signal?: AbortSignal } = {}) {
   const events: ProgressEvent[] = [];
-  const result = await executePlan(plan, engine, {
+  const plan = planUp(project, await observe(b.engine, 'demo'));
+  const result = await executePlan(plan, b.engine, {
     onEvent: (e) => events.push(e),
-    pollIntervalMs: 2,
+    pollIntervalMs: 20,
     ...options,
   });
-  return { result, events };
+  return { plan, result, events };
 }
+
+/** A web service that waits for db, and an unrelated one. */
+const webApp = (db: string, dependency = 'service_healthy', required = true) => `
+services:
+  web:
+    image: local
+    command: ${idle}
+    depends_on:
+      db: { condition: ${dependency}, required: ${required} }
+  db:
+    image: local
+${db}
+  other:
+    image: local
+    command: ${idle}
+`;
+
+const healthyDb = `    command: ${idle}\n    healthcheck: { test: ${passes}, interval: 100ms }\n`;
+
+const index = (log: string[], entry: string): number => {
+  const at = log.indexOf(entry);
+  expect(at, `${entry} in:\n${log.join('\n')}`).toBeGreaterThanOrEqual(0);
+  return at;
+};
 
 describe('executePlan', () => {
   it('runs every operation after the ones it depends on, with the ids the engine gave', async () => {
-    const project = webApp();
-    const engine = new RecordingStubEngine();
-    engine.inspect = (name, calls) =>
-      name === 'demo-db-1' ? { health: calls < 3 ? 'starting' : 'healthy' } : {};
-    const plan = planUp(project, nothing(project));
-    const { result, events } = await run(plan, engine);
+    const b = await bench();
+    const { plan, result, events } = await up(b, await b.load(webApp(healthyDb)));
 
     expect(result.ok).toBe(true);
     expect(result.done.sort()).toEqual(plan.operations.map((o) => o.id).sort());
-    const at = (call: string) => engine.calls.indexOf(call);
-    expect(at('network demo_default')).toBe(0);
-    expect(at('create demo-db-1')).toBeLessThan(at('start id:demo-db-1'));
-    expect(at('start id:demo-db-1')).toBeLessThan(at('start id:demo-web-1'));
-    expect(at('create demo-web-1')).toBeGreaterThan(0);
-    expect(result.created).toMatchObject({ 'create:demo-web-1': 'id:demo-web-1' });
+    expect(index(b.log, 'network create demo_default')).toBeLessThan(
+      index(b.log, 'container create demo-db-1'),
+    );
+    expect(index(b.log, 'container start demo-db-1')).toBeLessThan(
+      index(b.log, 'container start demo-web-1'),
+    );
+    expect(index(b.log, 'container health_status: healthy demo-db-1')).toBeLessThan(
+      index(b.log, 'container start demo-web-1'),
+    );
+    const web = await b.engine.inspectContainer('demo-web-1');
+    expect(result.created['create:demo-web-1']).toBe(web.id);
 
     const wait = events.filter((e) => e.type === 'operation' && e.kind === 'waitCondition');
     expect(wait.map((e) => (e.type === 'operation' ? [e.resource, e.status, e.message] : []))).toEqual([
       ['Service db', 'working', 'Waiting'],
       ['Service db', 'done', 'Healthy'],
     ]);
-    const web = events.filter((e) => e.type === 'operation' && e.resource === 'Container demo-web-1');
-    expect(web.map((e) => (e.type === 'operation' ? e.message : ''))).toEqual([
+    const webLines = events.filter((e) => e.type === 'operation' && e.resource === 'Container demo-web-1');
+    expect(webLines.map((e) => (e.type === 'operation' ? e.message : ''))).toEqual([
       'Creating',
       'Created',
       'Starting',
@@ -162,48 +124,45 @@ describe('executePlan', () => {
   });
 
   it('runs independent operations in parallel, up to the limit', async () => {
-    const project = makeProject({ worker: { scale: 6 } });
-    const plan = planUp(
-      project,
-      { ...nothing(project), networks: [{ id: 'n', name: 'demo_default', labels: {} }] },
-      {
-        noStart: true,
-      },
-    );
-    const free = new RecordingStubEngine();
-    expect((await run(plan, free)).result.ok).toBe(true);
-    expect(free.maxInFlight).toBe(6);
-    const limited = new RecordingStubEngine();
-    expect((await run(plan, limited, { parallelism: 2 })).result.done).toHaveLength(6);
-    expect(limited.maxInFlight).toBe(2);
+    const compose = `services:\n  worker:\n    image: local\n    command: ${idle}\n    scale: 6\n`;
+    const inFlight = (events: ProgressEvent[]): number => {
+      let now = 0;
+      let max = 0;
+      for (const e of events) {
+        if (e.type !== 'operation' || e.kind !== 'createContainer') continue;
+        now += e.status === 'working' ? 1 : -1;
+        max = Math.max(max, now);
+      }
+      return max;
+    };
+    const free = await bench();
+    const all = await up(free, await free.load(compose));
+    expect(all.result.ok).toBe(true);
+    expect(inFlight(all.events)).toBe(6);
+
+    const limited = await bench();
+    const two = await up(limited, await limited.load(compose), { parallelism: 2 });
+    expect(two.result.ok).toBe(true);
+    expect((await limited.engine.listContainers({ project: 'demo' })).length).toBe(6);
+    expect(inFlight(two.events)).toBe(2);
   });
 
   it('skips what depends on a failed operation and carries on with the rest', async () => {
-    const project = webApp(started);
-    const engine = new RecordingStubEngine();
-    engine.failOn.add('create demo-db-1');
-    const plan = planUp(project, nothing(project));
-    const { result, events } = await run(plan, engine);
+    const b = await bench();
+    // db names only an image: the engine refuses to create it.
+    const { result, events } = await up(b, await b.load(webApp('', 'service_started')));
 
     expect(result.ok).toBe(false);
-    expect(result.failed.map((f) => [f.id, f.error.message])).toEqual([
-      ['create:demo-db-1', 'create demo-db-1: refused by the stub'],
-    ]);
+    expect(result.failed.map((f) => f.id)).toEqual(['create:demo-db-1']);
+    expect(result.failed[0]!.error.message).toMatch(/service "db" has no command to run/);
     expect(result.skipped.sort()).toEqual([
       'create:demo-web-1',
       'start:demo-db-1',
       'start:demo-web-1',
       'wait:web:db',
     ]);
-    expect(engine.calls).toContain('start id:demo-other-1');
-    expect(engine.calls).not.toContain('start id:demo-web-1');
-    expect(events).toContainEqual(
-      expect.objectContaining({
-        id: 'create:demo-db-1',
-        status: 'error',
-        message: 'create demo-db-1: refused by the stub',
-      }),
-    );
+    expect(b.log).toContain('container start demo-other-1');
+    expect(b.log).not.toContain('container create demo-web-1');
     expect(events).toContainEqual(
       expect.objectContaining({
         id: 'start:demo-db-1',
@@ -214,32 +173,28 @@ describe('executePlan', () => {
   });
 
   it('fails the wait with the reason, and does not start the dependent', async () => {
-    const project = webApp();
-    const engine = new RecordingStubEngine();
-    engine.inspect = (name, calls) =>
-      name === 'demo-db-1' ? { health: calls < 2 ? 'starting' : 'unhealthy' } : {};
-    const { result } = await run(planUp(project, nothing(project)), engine);
+    const b = await bench();
+    const sick = `    command: ${idle}\n    healthcheck: { test: ["CMD", "false"], interval: 100ms, retries: 2 }\n`;
+    const { result } = await up(b, await b.load(webApp(sick)));
     expect(result.failed.map((f) => f.error.message)).toEqual([
       'dependency failed to start: container demo-db-1 is unhealthy ("web" waits for it; see "berth logs db")',
     ]);
     expect(result.skipped).toEqual(['start:demo-web-1']);
+    expect(b.log).not.toContain('container start demo-web-1');
   });
 
   it('says which service did not complete successfully', async () => {
-    const project = webApp({ condition: 'service_completed_successfully', required: true });
-    const engine = new RecordingStubEngine();
-    engine.inspect = (name) => (name === 'demo-db-1' ? { status: 'exited', exitCode: 2 } : {});
-    const { result } = await run(planUp(project, nothing(project)), engine);
+    const b = await bench();
+    const failing = `    command: [${node}, "-e", "process.exit(2)"]\n`;
+    const { result } = await up(b, await b.load(webApp(failing, 'service_completed_successfully')));
     expect(result.failed[0]?.error.message).toMatch(/^service "db" didn't complete successfully: exit 2/);
   });
 
   it('warns about an optional dependency that is not ready and starts the dependent anyway', async () => {
-    const project = webApp({ condition: 'service_healthy', required: false });
-    const engine = new RecordingStubEngine();
-    engine.failOn.add('start id:demo-db-1');
-    engine.inspect = () => ({ status: 'created' });
-    const { result, events } = await run(planUp(project, nothing(project)), engine);
-    expect(engine.calls).toContain('start id:demo-web-1');
+    const b = await bench();
+    const missing = `    command: ["no-such-program-berth"]\n`;
+    const { result, events } = await up(b, await b.load(webApp(missing, 'service_healthy', false)));
+    expect(b.log).toContain('container start demo-web-1');
     expect(result.failed.map((f) => f.id)).toEqual(['start:demo-db-1']);
     expect(events).toContainEqual(
       expect.objectContaining({
@@ -250,51 +205,68 @@ describe('executePlan', () => {
   });
 
   it('starts nothing once aborted, and ends a wait under way', async () => {
-    const project = webApp();
-    const before = new AbortController();
-    before.abort();
-    const idle = new RecordingStubEngine();
-    const first = await run(planUp(project, nothing(project)), idle, { signal: before.signal });
-    expect(idle.calls).toEqual([]);
+    const before = await bench();
+    const project = await before.load(webApp(healthyDb));
+    const aborted = new AbortController();
+    aborted.abort();
+    const first = await up(before, project, { signal: aborted.signal });
     expect(first.result.aborted).toBe(true);
-    expect(first.result.skipped).toHaveLength(planUp(project, nothing(project)).operations.length);
+    expect(first.result.skipped).toHaveLength(first.plan.operations.length);
+    expect(await before.engine.listContainers({ project: 'demo' })).toEqual([]);
 
-    const during = new AbortController();
-    const engine = new RecordingStubEngine();
-    engine.inspect = (name, calls) => {
-      if (calls === 2) during.abort();
-      return name === 'demo-db-1' ? { health: 'starting' } : {};
-    };
-    const second = await run(planUp(project, nothing(project)), engine, { signal: during.signal });
-    expect(second.result.aborted).toBe(true);
-    expect(second.result.failed.map((f) => f.id)).toEqual(['wait:web:db']);
-    expect(engine.calls).not.toContain('start id:demo-web-1');
+    const during = await bench();
+    const never = `    command: ${idle}\n    healthcheck: { test: ["CMD", "false"], interval: 100ms, retries: 1000 }\n`;
+    const controller = new AbortController();
+    const second = executePlan(
+      planUp(await during.load(webApp(never)), await observe(during.engine, 'demo')),
+      during.engine,
+      {
+        onEvent: (e) => {
+          if (e.type === 'operation' && e.kind === 'waitCondition' && e.status === 'working')
+            controller.abort();
+        },
+        pollIntervalMs: 20,
+        signal: controller.signal,
+      },
+    );
+    const result = await second;
+    expect(result.aborted).toBe(true);
+    expect(result.failed.map((f) => f.id)).toEqual(['wait:web:db']);
+    expect(during.log).not.toContain('container start demo-web-1');
   });
 
-  it('emits the plan warnings', async () => {
-    const project = makeProject({ web: {} });
-    const observed = { ...nothing(project), containers: [replica(project, 'gone', 1)] };
-    const plan = planUp(project, observed);
-    const { events } = await run(plan, new RecordingStubEngine());
+  it('emits the plan warnings (an orphan container)', async () => {
+    const b = await bench();
+    await up(
+      b,
+      await b.load(
+        `services:\n  web: { image: local, command: ${idle} }\n  gone: { image: local, command: ${idle} }\n`,
+      ),
+    );
+    const { events } = await up(b, await b.load(`services:\n  web: { image: local, command: ${idle} }\n`));
     expect(events[0]).toMatchObject({ type: 'warning', message: expect.stringContaining('demo-gone-1') });
   });
 
-  it('drives a recreation with the old id and the new one', async () => {
-    const project = makeProject({ web: {} });
-    const old = { ...replica(project, 'web', 1), configHash: 'old', id: 'abcdefabcdef0000' };
-    const plan = planUp(project, {
-      ...nothing(project),
-      containers: [old],
-      networks: [{ id: 'n', name: 'demo_default', labels: {} }],
-    });
-    const engine = new RecordingStubEngine();
-    await run(plan, engine);
-    expect(engine.calls).toEqual([
-      'stop abcdefabcdef0000',
-      'rename abcdefabcdef0000 abcdefabcdef_demo-web-1',
-      'create demo-web-1',
-      'remove abcdefabcdef0000',
-      'start id:demo-web-1',
+  it('recreates a changed service as docker compose does: stop, rename, create, then remove and start', async () => {
+    const b = await bench();
+    const service = (value: string) =>
+      `services:\n  web:\n    image: local\n    command: ${idle}\n    environment: { VERSION: "${value}" }\n`;
+    await up(b, await b.load(service('1')));
+    const old = await b.engine.inspectContainer('demo-web-1');
+    b.log.length = 0;
+    const { result } = await up(b, await b.load(service('2')));
+    expect(result.ok).toBe(true);
+    const steps = b.log.filter((e) => /^container (stop|rename|create|destroy|start) /.test(e));
+    // Removing the old container and starting the new one both follow the create, in parallel.
+    expect(steps.slice(0, 3)).toEqual([
+      'container stop demo-web-1',
+      `container rename ${old.id.slice(0, 12)}_demo-web-1`,
+      'container create demo-web-1',
     ]);
+    expect(steps.slice(3).sort()).toEqual([
+      `container destroy ${old.id.slice(0, 12)}_demo-web-1`,
+      'container start demo-web-1',
+    ]);
+    expect((await b.engine.inspectContainer('demo-web-1')).id).not.toBe(old.id);
   });
 });
