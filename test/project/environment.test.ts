@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,8 @@ import { loadEnvironment, readServiceEnvFile } from '../../src/project/environme
 import { ComposeError } from '../../src/project/errors.js';
 
 let dir: string;
+/** `npm test` builds dist/ before the tests run. */
+const builtEnvironmentModule = new URL('../../dist/project/environment.js', import.meta.url).href;
 const file = (name: string): string => path.join(dir, name);
 
 beforeAll(async () => {
@@ -97,11 +100,33 @@ describe('loadEnvironment', () => {
     expect(error.message).toContain(`${file('bad.env')}:2: `);
   });
 
-  it.skipIf(process.getuid?.() === 0)('reports an unreadable file', async () => {
+  it('reports an unreadable file', async () => {
     await writeFile(file('secret.env'), 'A=1\n');
     await chmod(file('secret.env'), 0o000);
-    const error = await failure(loadEnvironment({ osEnv: {}, envFiles: [file('secret.env')] }));
-    expect(error.problem).toContain('permission denied');
+    if (process.getuid?.() !== 0) {
+      const error = await failure(loadEnvironment({ osEnv: {}, envFiles: [file('secret.env')] }));
+      expect(error.problem).toContain('permission denied');
+      return;
+    }
+    // Root reads any file: read it as `nobody` instead, through the built library.
+    const script = `import { loadEnvironment } from ${JSON.stringify(builtEnvironmentModule)};
+      loadEnvironment({ osEnv: {}, envFiles: [${JSON.stringify(file('secret.env'))}] })
+        .then(() => console.log('read'), (e) => console.log(e.problem));`;
+    const run = spawnSync(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        process.execPath,
+        '--input-type=module',
+        '-e',
+        script,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('permission denied');
   });
 });
 
