@@ -12,6 +12,7 @@ import { execa, type ResultPromise } from 'execa';
 import { afterEach, expect } from 'vitest';
 
 import { berthBin, repoRoot, tempProject } from './helpers.js';
+import { killQuietly } from '../support/processes.js';
 
 export interface StartedProject {
   dir: string;
@@ -178,14 +179,6 @@ export async function processesWith(text: string): Promise<number[]> {
     if (cmdline.includes(text)) found.push(Number(name));
   }
   return found;
-}
-
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
 }
 
 /** Polls until `check` holds (bounded): for conditions, never for timing. */

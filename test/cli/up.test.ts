@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openProjectEngine } from '../../src/engine/project-engine.js';
 import { executePlan, observe, planDown } from '../../src/reconcile/index.js';
 import { berthBin, expectCleanFailure, runBerth, tempProject } from './helpers.js';
+import { freePort, processesMatching } from '../support/processes.js';
 
 interface Started {
   dir: string;
@@ -38,21 +39,6 @@ afterEach(async () => {
   }
   await Promise.all(cleanups.splice(0).map((c) => c()));
 });
-
-/** Pids of live processes whose command line contains the marker (pgrep excludes itself). */
-function processesMatching(marker: string): string[] {
-  const result = spawnSync('pgrep', ['-f', marker], { encoding: 'utf8' });
-  return result.stdout.split('\n').filter((pid) => pid.trim() !== '');
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** A project folder with its own state folder; torn down after the test. */
 async function project(name: string, compose: string): Promise<Started & { env: Record<string, string> }> {

@@ -3,10 +3,8 @@
  * healthcheck, a one-shot producer and three worker replicas (deploy.replicas) that share the jobs;
  * then scaled down to one worker. The queue's own port (7100) is fixed by the example.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +14,8 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import type * as Berth from '../../src/index.js';
 import { repoRoot, runBerth } from '../cli/helpers.js';
+import { assertPortFree, freePort, killQuietly, processesMatching, psRows } from '../support/processes.js';
+import { isProcessAlive as isAlive } from '../../src/engine/local/process-liveness.js';
 
 const exampleDir = path.join(repoRoot, 'examples', 'queue');
 const distIndex = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
@@ -32,7 +32,7 @@ beforeAll(async () => {
 
 beforeEach(async () => {
   // The queue listens on a fixed port: a peer holding it would only show as a hang.
-  await assertPortFree(7100);
+  await assertPortFree(7100, 'examples/queue');
   stateDir = await mkdtemp(path.join(os.tmpdir(), 'berth-queue-'));
   queuePort = await freePort();
   env = { BERTH_STATE_DIR: stateDir, QUEUE_PORT: String(queuePort), NO_COLOR: '1' };
@@ -59,7 +59,7 @@ describe('examples/queue', () => {
     expect(Object.keys(stats.perWorker).sort()).toEqual(['worker-1', 'worker-2', 'worker-3']);
     expect(Object.values(stats.perWorker).reduce((a, b) => a + b, 0)).toBe(30);
 
-    const running = jsonLines((await expectOk(berthRun(['ps', '--format', 'json']))).stdout);
+    const running = psRows((await expectOk(berthRun(['ps', '--format', 'json']))).stdout);
     expect(running.map((c) => [c.Name, c.State, c.Health])).toEqual([
       ['queue-queue-1', 'running', 'healthy'],
       ['queue-worker-1', 'running', ''],
@@ -69,7 +69,7 @@ describe('examples/queue', () => {
     expect(running[0]!.Publishers).toContainEqual(
       expect.objectContaining({ PublishedPort: queuePort, TargetPort: 7100, Protocol: 'tcp' }),
     );
-    const all = jsonLines((await expectOk(berthRun(['ps', '-a', '--format', 'json']))).stdout);
+    const all = psRows((await expectOk(berthRun(['ps', '-a', '--format', 'json']))).stdout);
     expect(all.find((c) => c.Service === 'producer')).toMatchObject({ State: 'exited', ExitCode: 0 });
 
     const logs = await expectOk(berthRun(['logs', 'producer', 'worker']));
@@ -84,7 +84,7 @@ describe('examples/queue', () => {
 
     // Scaling down removes the highest-numbered replicas; the remaining worker takes new jobs alone.
     await expectOk(berthRun(['scale', 'worker=1']));
-    const workers = jsonLines((await expectOk(berthRun(['ps', '-a', '--format', 'json', 'worker']))).stdout);
+    const workers = psRows((await expectOk(berthRun(['ps', '-a', '--format', 'json', 'worker']))).stdout);
     expect(workers.map((c) => c.Name)).toEqual(['queue-worker-1']);
     await fetch(`http://127.0.0.1:${queuePort}/jobs`, {
       method: 'POST',
@@ -96,7 +96,7 @@ describe('examples/queue', () => {
 
     await expectOk(berthRun(['down', '-v']));
     expect([...pids].filter(isAlive), 'service processes after down -v').toEqual([]);
-    expect(jsonLines((await expectOk(berthRun(['ps', '-a', '--format', 'json']))).stdout)).toEqual([]);
+    expect(psRows((await expectOk(berthRun(['ps', '-a', '--format', 'json']))).stdout)).toEqual([]);
     expect(processesMatching(stateDir), 'supervisor after down -v').toEqual([]);
     await expect(
       fetch(`http://127.0.0.1:${queuePort}/stats`, { signal: AbortSignal.timeout(3_000) }),
@@ -142,66 +142,5 @@ async function statsWhen(ready: (stats: Stats) => boolean): Promise<Stats> {
 async function rememberPids(): Promise<void> {
   for (const c of await berth.ps({ projectName: 'queue', env, all: true })) {
     if (c.pid !== undefined) pids.add(c.pid);
-  }
-}
-
-type PsRow = {
-  Name: string;
-  Service: string;
-  State: string;
-  Health: string;
-  ExitCode: number;
-  Publishers: { URL: string; PublishedPort: number; TargetPort: number; Protocol: string }[];
-};
-
-function jsonLines(text: string): PsRow[] {
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as PsRow)
-    .sort((a, b) => a.Name.localeCompare(b.Name));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
-async function assertPortFree(port: number): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', () => reject(new Error(`port ${port} is taken: examples/queue needs it free`)));
-    server.listen(port, () => server.close(() => resolve()));
-  });
-}
-
-function processesMatching(text: string): number[] {
-  try {
-    return execFileSync('pgrep', ['-f', text], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // already gone
   }
 }

@@ -3,10 +3,8 @@
  * with healthchecks, a one-shot migration, a secret and a named volume that outlives `down` but not
  * `down -v`. Its internal ports (kv 7000, api 8080, frontend 3000) are fixed by the example.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +14,8 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import type * as Berth from '../../src/index.js';
 import { repoRoot, runBerth } from '../cli/helpers.js';
+import { assertPortFree, freePort, killQuietly, processesMatching, psRows } from '../support/processes.js';
+import { isProcessAlive as isAlive } from '../../src/engine/local/process-liveness.js';
 
 const exampleDir = path.join(repoRoot, 'examples', 'webapp');
 const distIndex = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
@@ -34,7 +34,7 @@ beforeAll(async () => {
 
 beforeEach(async () => {
   // The example's services listen on fixed ports: a peer holding one would only show as a hang.
-  for (const port of [7000, 8080, 3000]) await assertPortFree(port);
+  for (const port of [7000, 8080, 3000]) await assertPortFree(port, 'examples/webapp');
   stateDir = await mkdtemp(path.join(os.tmpdir(), 'berth-webapp-'));
   frontendPort = await freePort();
   env = { BERTH_STATE_DIR: stateDir, FRONTEND_PORT: String(frontendPort), NO_COLOR: '1' };
@@ -62,7 +62,7 @@ describe('examples/webapp', () => {
     expect(first.schema).toBe(3);
     expect((await visits()).visits).toBe(first.visits + 1);
 
-    const running = jsonLines((await expectOk(berthRun(['ps', '--format', 'json']))).stdout);
+    const running = psRows((await expectOk(berthRun(['ps', '--format', 'json']))).stdout);
     expect(running.map((c) => c.Name)).toEqual(['webapp-api-1', 'webapp-frontend-1', 'webapp-kv-1']);
     expect(running.map((c) => [c.Service, c.State, c.Health])).toEqual([
       ['api', 'running', 'healthy'],
@@ -74,7 +74,7 @@ describe('examples/webapp', () => {
       expect.objectContaining({ PublishedPort: frontendPort, TargetPort: 3000, Protocol: 'tcp' }),
     );
     // The migration ran once, to completion, before the api started.
-    const all = jsonLines((await expectOk(berthRun(['ps', '-a', '--format', 'json']))).stdout);
+    const all = psRows((await expectOk(berthRun(['ps', '-a', '--format', 'json']))).stdout);
     expect(all.find((c) => c.Service === 'migrate')).toMatchObject({ State: 'exited', ExitCode: 0 });
 
     const port = await expectOk(berthRun(['port', 'frontend', '3000']));
@@ -86,7 +86,7 @@ describe('examples/webapp', () => {
     await rememberPids();
     await expectOk(berthRun(['down']));
     expect([...pids].filter(isAlive), 'service processes after down').toEqual([]);
-    expect(jsonLines((await expectOk(berthRun(['ps', '-a', '--format', 'json']))).stdout)).toEqual([]);
+    expect(psRows((await expectOk(berthRun(['ps', '-a', '--format', 'json']))).stdout)).toEqual([]);
 
     // `down` keeps the named volume: the counter goes on where it was.
     await expectOk(berthRun(['up', '-d', '--wait', '--wait-timeout', '40']));
@@ -156,66 +156,5 @@ async function visits(): Promise<{ visits: number; schema: number }> {
 async function rememberPids(): Promise<void> {
   for (const c of await berth.ps({ projectName: 'webapp', env, all: true })) {
     if (c.pid !== undefined) pids.add(c.pid);
-  }
-}
-
-type PsRow = {
-  Name: string;
-  Service: string;
-  State: string;
-  Health: string;
-  ExitCode: number;
-  Publishers: { URL: string; PublishedPort: number; TargetPort: number; Protocol: string }[];
-};
-
-function jsonLines(text: string): PsRow[] {
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as PsRow)
-    .sort((a, b) => a.Name.localeCompare(b.Name));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
-async function assertPortFree(port: number): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', () => reject(new Error(`port ${port} is taken: examples/webapp needs it free`)));
-    server.listen(port, () => server.close(() => resolve()));
-  });
-}
-
-function processesMatching(text: string): number[] {
-  try {
-    return execFileSync('pgrep', ['-f', text], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // already gone
   }
 }

@@ -3,10 +3,8 @@
  * built dist/ (run `npm run build` first), because `up` starts a detached supervisor, a Node program
  * that cannot run TypeScript sources.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import type * as Berth from '../../src/index.js';
+import { freePort, killQuietly, processesMatching } from '../support/processes.js';
 
 const distIndex = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
 let berth: typeof Berth;
@@ -212,31 +211,4 @@ function httpServer(): string {
   return `// ${marker}
 require('node:http').createServer((q, s) => s.end('hello from web\\n')).listen(Number(process.env.PORT), () => console.log('listening on ' + process.env.PORT));
 process.on('SIGTERM', () => process.exit(0));`;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
-function processesMatching(text: string): number[] {
-  try {
-    return execFileSync('pgrep', ['-f', text], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-}
-
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
 }

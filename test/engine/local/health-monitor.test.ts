@@ -13,6 +13,7 @@ import {
   type ProbeContext,
 } from '../../../src/engine/local/health-monitor.js';
 import type { HealthcheckSpec } from '../../../src/engine/local/types.js';
+import { isProcessAlive as isAlive } from '../../../src/engine/local/process-liveness.js';
 
 let dir: string;
 let context: ProbeContext;
@@ -38,20 +39,6 @@ function check(test: string[], extra: Partial<HealthcheckSpec> = {}): Healthchec
     startIntervalMs: 0,
     ...extra,
   };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return process.platform !== 'linux';
-  }
 }
 
 async function poll(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {

@@ -14,6 +14,7 @@ import {
 } from '../../../src/engine/local/replica-process.js';
 import type { RuntimeSpec } from '../../../src/engine/local/types.js';
 import { ComposeError } from '../../../src/project/errors.js';
+import { isProcessAlive as isAlive } from '../../../src/engine/local/process-liveness.js';
 
 let dir: string;
 const started: ReplicaProcess[] = [];
@@ -63,21 +64,6 @@ async function start(s: RuntimeSpec): Promise<ReplicaProcess> {
   if (!(proc instanceof ReplicaProcess)) throw new Error(`did not start: ${proc.message}`);
   started.push(proc);
   return proc;
-}
-
-/** Alive and not a zombie (an orphan waits for its new parent to reap it). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return process.platform !== 'linux';
-  }
 }
 
 function processState(pid: number): string {

@@ -14,6 +14,7 @@ import { hasOrphanProtection } from '../../../src/engine/local/replica-process.j
 import type { ContainerRecord, ContainerRuntimeState, RuntimeSpec } from '../../../src/engine/local/types.js';
 import type { EngineEvent } from '../../../src/engine/types.js';
 import { ComposeError } from '../../../src/project/errors.js';
+import { isProcessAlive as isAlive } from '../../../src/engine/local/process-liveness.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 let dir: string;
@@ -111,20 +112,6 @@ function node(script: string): string[] {
 }
 
 const READY_THEN_WAIT = `console.log('ready'); setInterval(() => {}, 1000);`;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return process.platform !== 'linux';
-  }
-}
 
 function processState(pid: number): string {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
