@@ -163,7 +163,7 @@ async function prepareRun(
   const deps = withDependencies
     ? selectServices(graph, [service], { withDependencies: true }).filter((s) => s !== service)
     : [];
-  const before = await observe(engine, project.name);
+  const before = await observe(engine, project);
   // up's plan for the service itself, of which only the networks and volumes it needs are kept.
   const resources = planUp(project, before, { services: [service], noDeps: true }).operations.filter(
     (op) => op.kind === 'createNetwork' || op.kind === 'createVolume',
@@ -194,7 +194,7 @@ async function waitForDependencies(
   project: Project,
   service: string,
 ): Promise<void> {
-  const observed = await observe(engine, project.name);
+  const observed = await observe(engine, project);
   for (const [dependency, config] of Object.entries(project.services[service]!.depends_on ?? {})) {
     const replicas = observed.containers.filter((c) => c.service === dependency);
     if (replicas.length === 0) continue;

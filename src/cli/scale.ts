@@ -27,7 +27,7 @@ export function scaleCommand(program: Command, io: CliIO): Command {
       const access = await context.engine(project.name, 'launch');
       try {
         // `up --scale svc=n --no-recreate` for those services: only replicas are added or removed.
-        const observed = await observe(access.engine, project.name);
+        const observed = await observe(access.engine, project);
         const deps = flags.deps
           ? selectServices(buildGraph(project), services, { withDependencies: true }).filter(
               (s) => !(s in scale),

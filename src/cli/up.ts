@@ -89,7 +89,7 @@ async function runUp(io: CliIO, command: Command, services: string[], flags: UpF
   if (flags.dryRun) {
     const access = await ctx.engine(project.name, 'existing');
     try {
-      const plan = planUp(project, await observe(access.engine, project.name), options);
+      const plan = planUp(project, await observe(access.engine, project), options);
       io.stdout(renderPlan(plan) || 'nothing to do: the project is up to date\n');
       return 0;
     } finally {
@@ -106,7 +106,7 @@ async function runUp(io: CliIO, command: Command, services: string[], flags: UpF
       access.stateRoot,
       project.name,
       async () => {
-        const plan = planUp(project, await observe(access.engine, project.name), options);
+        const plan = planUp(project, await observe(access.engine, project), options);
         for (const message of plan.warnings) progress.listener({ type: 'warning', message });
         return executePlan(plan, access.engine, { onEvent: progress.listener });
       },

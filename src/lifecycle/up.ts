@@ -47,7 +47,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
   const access = await underProjectLock(target, options, async () => {
     const opened = await openEngine(target, 'launch', options);
     try {
-      const plan = planUp(project, await observe(opened.engine, project.name), {
+      const plan = planUp(project, await observe(opened.engine, project), {
         ...(options.services ? { services: options.services } : {}),
         ...(options.scale ? { scale: options.scale } : {}),
         noDeps: options.noDeps === true,

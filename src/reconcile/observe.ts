@@ -1,5 +1,6 @@
 import type { ContainerInfo, Engine, NetworkInfo, VolumeInfo } from '../engine/types.js';
 import { compareText } from '../graph/compare.js';
+import type { Project } from '../project/types.js';
 
 /** What exists of a project in an engine, found by the `com.docker.compose.*` labels. */
 export interface ObservedState {
@@ -10,12 +11,27 @@ export interface ObservedState {
   volumes: VolumeInfo[];
 }
 
-export async function observe(engine: Engine, project: string): Promise<ObservedState> {
-  const [containers, networks, volumes] = await Promise.all([
+/**
+ * Given the Project (not only its name), the external networks and volumes it names are looked up
+ * too: they carry no project label, and the planner must know which of them exist.
+ */
+export async function observe(engine: Engine, target: string | Project): Promise<ObservedState> {
+  const project = typeof target === 'string' ? target : target.name;
+  const [containers, ownNetworks, ownVolumes, externalNetworks, externalVolumes] = await Promise.all([
     engine.listContainers({ project, all: true, oneoff: false }),
     engine.listNetworks(project),
     engine.listVolumes(project),
+    typeof target === 'string' ? [] : lookUp(externalNames(target.networks), (n) => engine.inspectNetwork(n)),
+    typeof target === 'string' ? [] : lookUp(externalNames(target.volumes), (n) => engine.inspectVolume(n)),
   ]);
+  const networks = [
+    ...ownNetworks,
+    ...externalNetworks.filter((n) => !ownNetworks.some((o) => o.name === n.name)),
+  ];
+  const volumes = [
+    ...ownVolumes,
+    ...externalVolumes.filter((v) => !ownVolumes.some((o) => o.name === v.name)),
+  ];
   return {
     project,
     // Filtered again: the filter is a request, and a one-off must never be taken for a replica.
@@ -27,4 +43,18 @@ export async function observe(engine: Engine, project: string): Promise<Observed
     networks,
     volumes,
   };
+}
+
+function externalNames(definitions: Record<string, { name: string; external?: boolean }>): string[] {
+  return Object.values(definitions)
+    .filter((d) => d.external === true)
+    .map((d) => d.name);
+}
+
+async function lookUp<T extends object>(
+  names: string[],
+  inspect: (name: string) => Promise<T | undefined>,
+): Promise<T[]> {
+  const found: (T | undefined)[] = await Promise.all(names.map(inspect));
+  return found.filter((item): item is T => item !== undefined);
 }

@@ -250,6 +250,33 @@ services:
     );
   });
 
+  it('uses an external volume that exists, and names one that does not', async () => {
+    const p = await project(
+      'ext',
+      `name: ext\nservices:\n  a:\n    image: local\n    command: ["sleep", "30"]\n    volumes: ["shared:/data"]\nvolumes:\n  shared:\n    external: true\n    name: berth-shared-test\n`,
+    );
+    const missing = await runBerth(['--progress', 'quiet', 'up', '-d'], { cwd: p.dir, env: p.env });
+    expectCleanFailure(missing);
+    expect(missing.stderr).toContain('external volume "berth-shared-test" not found');
+
+    // Another project (same state folder) creates it; then this one uses it and leaves it on down -v.
+    const owner = await tempProject({
+      'compose.yaml': `name: owner\nservices:\n  o:\n    image: local\n    command: ["sleep", "30"]\n    volumes: ["v:/v"]\nvolumes:\n  v:\n    name: berth-shared-test\n`,
+    });
+    cleanups.push(owner.cleanup);
+    started.push({ dir: owner.dir, state: p.state, project: 'owner' });
+    expect(
+      (await runBerth(['--progress', 'quiet', 'up', '-d'], { cwd: owner.dir, env: p.env })).exitCode,
+    ).toBe(0);
+    const up = await runBerth(['--progress', 'quiet', 'up', '-d'], { cwd: p.dir, env: p.env });
+    expect(up.stderr).toBe('');
+    expect(up.exitCode).toBe(0);
+    expect((await runBerth(['--progress', 'quiet', 'down', '-v'], { cwd: p.dir, env: p.env })).exitCode).toBe(
+      0,
+    );
+    expect(existsSync(path.join(p.state, 'volumes', 'berth-shared-test', '_data'))).toBe(true);
+  });
+
   it('--engine docker says clearly that it is not there yet', async () => {
     const p = await project(
       'eng',
