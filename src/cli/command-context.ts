@@ -51,7 +51,10 @@ export class CommandContext {
       project,
       mode,
       engineFlag: this.globals.engine,
-      env: this.io.env,
+      env:
+        this.globals.networking === undefined
+          ? this.io.env
+          : { ...this.io.env, BERTH_NETWORKING: this.globals.networking },
       onNotice: (message) => this.io.stderr(`${message}\n`),
     });
   }

@@ -11,6 +11,7 @@ export interface GlobalFlags {
   profile?: string[];
   verbose?: boolean;
   engine?: string;
+  networking?: string;
   progress?: string;
   ansi?: string;
 }
@@ -38,6 +39,12 @@ export function addGlobalOptions(program: Command): Command {
       new Option(
         '--engine <engine>',
         'engine to run the project: local (default) or docker (env BERTH_ENGINE)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--networking <mode>',
+        'in-process engine networking: isolated (a network namespace per replica; Linux as root) or host (env BERTH_NETWORKING; default: isolated where possible)',
       ),
     )
     .addOption(new Option('--progress <mode>', 'progress output: auto, tty, plain, json or quiet'))

@@ -1,5 +1,6 @@
 import type { Engine } from './types.js';
 import { createLocalEngine } from './local/engine.js';
+import { networkingOptions } from './local/network/mode.js';
 import { cleanStaleState, describeStale, detectStaleSupervisor } from './local/stale-cleanup.js';
 import { readLockHolder } from './local/project-lock.js';
 import { defaultStateRoot, projectPaths } from './local/state-dir.js';
@@ -44,6 +45,7 @@ export interface ProjectEngine {
 export async function openProjectEngine(options: ProjectEngineOptions): Promise<ProjectEngine> {
   const env = options.env ?? process.env;
   selectEngineKind(options.engineFlag, env);
+  const networking = networkingOptions(env);
   const stateRoot = env.BERTH_STATE_DIR ? env.BERTH_STATE_DIR : defaultStateRoot(env as NodeJS.ProcessEnv);
   const location = { stateRoot, project: options.project };
 
@@ -69,7 +71,7 @@ export async function openProjectEngine(options: ProjectEngineOptions): Promise<
   if (options.mode === 'host') {
     const hosted = await hostEngine({
       ...location,
-      createEngine: (o) => createLocalEngine({ ...o, hostEnv: env }),
+      createEngine: (o) => createLocalEngine({ ...o, hostEnv: env, ...networking }),
     });
     return {
       engine: hosted.engine,
@@ -81,7 +83,7 @@ export async function openProjectEngine(options: ProjectEngineOptions): Promise<
   }
 
   // Nothing runs: a view of the persisted state, enough to list, inspect and remove.
-  const view = await createLocalEngine({ ...location, hostEnv: env });
+  const view = await createLocalEngine({ ...location, hostEnv: env, ...networking });
   return {
     engine: view,
     stateRoot,

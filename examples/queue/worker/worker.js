@@ -1,7 +1,7 @@
 // Takes jobs from the queue until stopped; each replica reports itself by its replica number.
 import { queueUrl } from './queue-url.js';
 
-const queue = queueUrl();
+const queue = await queueUrl();
 const me = `worker-${process.env.BERTH_REPLICA ?? process.env.HOSTNAME ?? process.pid}`;
 const workMs = Number(process.env.WORK_MS ?? 50);
 let running = true;

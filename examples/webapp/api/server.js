@@ -1,12 +1,10 @@
 // The API: counts visits in the key-value store; requires the api_token secret.
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
+import { lookup } from 'node:dns/promises';
 
 const port = Number(process.env.API_PORT ?? process.env.PORT ?? 8080);
-// Docker's link variables when berth runs services on the host network, else the service name.
-const kv = process.env.KV_PORT_7000_TCP_ADDR
-  ? `http://${process.env.KV_PORT_7000_TCP_ADDR}:${process.env.KV_PORT_7000_TCP_PORT}`
-  : (process.env.KV_URL ?? 'http://127.0.0.1:7000');
+const kv = await serviceUrl(process.env.KV_URL ?? 'http://kv:7000', 'KV_PORT_7000_TCP');
 const token = readFileSync(process.env.API_TOKEN_FILE ?? '/run/secrets/api_token', 'utf8').trim();
 
 async function visits() {
@@ -31,3 +29,15 @@ const server = createServer(async (req, res) => {
 });
 server.listen(port, () => console.log(`api listening on ${port}`));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
+
+// The service by name, as in any compose file. When berth runs services on the host network, names do
+// not resolve; Docker's link variables say where the service is then.
+async function serviceUrl(url, link) {
+  const resolves = await lookup(new URL(url).hostname).then(
+    () => true,
+    () => false,
+  );
+  const addr = process.env[`${link}_ADDR`];
+  const port = process.env[`${link}_PORT`];
+  return resolves || !addr || !port ? url : `http://${addr}:${port}`;
+}

@@ -1,11 +1,9 @@
 // The frontend: renders a page with the API's visit counter.
 import { createServer } from 'node:http';
+import { lookup } from 'node:dns/promises';
 
 const port = Number(process.env.PORT ?? 3000);
-// Docker's link variables when berth runs services on the host network, else the service name.
-const api = process.env.API_PORT_8080_TCP_ADDR
-  ? `http://${process.env.API_PORT_8080_TCP_ADDR}:${process.env.API_PORT_8080_TCP_PORT}`
-  : (process.env.API_URL ?? 'http://127.0.0.1:8080');
+const api = await serviceUrl(process.env.API_URL ?? 'http://api:8080', 'API_PORT_8080_TCP');
 
 const server = createServer(async (req, res) => {
   if (req.url === '/health') return res.end('ok');
@@ -19,3 +17,15 @@ const server = createServer(async (req, res) => {
 });
 server.listen(port, () => console.log(`frontend listening on ${port}`));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
+
+// The service by name, as in any compose file. When berth runs services on the host network, names do
+// not resolve; Docker's link variables say where the service is then.
+async function serviceUrl(url, link) {
+  const resolves = await lookup(new URL(url).hostname).then(
+    () => true,
+    () => false,
+  );
+  const addr = process.env[`${link}_ADDR`];
+  const port = process.env[`${link}_PORT`];
+  return resolves || !addr || !port ? url : `http://${addr}:${port}`;
+}

@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 import { ComposeError } from '../../project/errors.js';
+import type { Service } from '../../project/types.js';
 import type {
   ContainerCreateRequest,
   ContainerInfo,
@@ -37,6 +38,8 @@ import {
 import { emptyProjectState, ProjectStateStore } from './state-store.js';
 import { listProcessGroup } from './process-table.js';
 import { planExec, runExec } from './exec.js';
+import { IsolatedNetworking, removeRecordedNetworking } from './network/isolated-networking.js';
+import type { NetworkingMode } from './network/types.js';
 import type { ContainerRecord, NetworkRecord, ProjectState, VolumeRecord } from './types.js';
 
 export interface LocalEngineOptions {
@@ -44,6 +47,14 @@ export interface LocalEngineOptions {
   project: string;
   /** berth's own environment, for PATH and friends (default: process.env). */
   hostEnv?: Record<string, string | undefined>;
+  /**
+   * How replicas are networked (default: host). A project keeps the mode its containers and networks
+   * were created with, unless the mode was forced (then a different recorded mode is an error).
+   */
+  networking?: NetworkingMode;
+  networkingForced?: boolean;
+  /** Host-wide subnet claims of isolated networking (tests use their own). */
+  subnetClaimsDir?: string;
 }
 
 /** The in-process engine plus what its host needs to end it. */
@@ -51,17 +62,32 @@ export interface LocalEngineInstance extends Engine {
   /** Stops every replica (stop signal, then SIGKILL after its grace period), closes the proxies. */
   shutdown(): Promise<void>;
   readonly paths: ProjectPaths;
+  readonly networking: NetworkingMode;
 }
 
 /**
- * The in-process engine of one project (host networking mode): containers are supervised replicas
- * (replica.ts), published ports are proxied (published-ports.ts), networks are records only, volumes
- * are folders under the state root. Every change is persisted to the project's state file.
+ * The in-process engine of one project: containers are supervised replicas (replica.ts), published
+ * ports are proxied (published-ports.ts), volumes are folders under the state root. With host
+ * networking, networks are records only; with isolated networking they are bridges and each replica
+ * runs in its own sandbox (network/isolated-networking.ts). Every change is persisted to the
+ * project's state file.
  */
 export async function createLocalEngine(options: LocalEngineOptions): Promise<LocalEngineInstance> {
   const paths = await ensureProjectDir(options.stateRoot, options.project);
   const store = new ProjectStateStore(paths.stateFile);
   const state = (await store.load()) ?? emptyProjectState(options.project);
+  const wanted = options.networking ?? 'host';
+  const recorded = state.networking ?? 'host';
+  const inUse = state.containers.length > 0 || state.networks.length > 0;
+  if (inUse && recorded !== wanted && options.networkingForced === true) {
+    throw new ComposeError(
+      `project "${options.project}" was created with ${recorded} networking, not ${wanted} networking`,
+      {
+        hint: `run "berth down" first to recreate it with ${wanted} networking, or use --networking ${recorded}`,
+      },
+    );
+  }
+  state.networking = inUse ? recorded : wanted;
   const engine = new LocalEngine(options, paths, store, state);
   await engine.recover();
   return engine;
@@ -78,6 +104,8 @@ class LocalEngine implements LocalEngineInstance {
   private readonly portSyncs = new Map<string, Promise<void>>();
   /** Replicas between their port sync and their process start: the proxies must count them. */
   private readonly startingReplicas = new Map<string, Set<number>>();
+  /** Isolated networking's bridges and sandboxes; undefined on the host network. */
+  private readonly isolated: IsolatedNetworking | undefined;
 
   constructor(
     private readonly options: LocalEngineOptions,
@@ -87,11 +115,27 @@ class LocalEngine implements LocalEngineInstance {
   ) {
     this.hostEnv = options.hostEnv ?? process.env;
     this.ports = new PublishedPorts({ allocator: this.allocator });
+    this.isolated =
+      state.networking === 'isolated'
+        ? new IsolatedNetworking({
+            stateRoot: options.stateRoot,
+            project: options.project,
+            state: () => this.state,
+            ...(options.subnetClaimsDir === undefined ? {} : { claimsDir: options.subnetClaimsDir }),
+          })
+        : undefined;
   }
 
-  /** Containers a dead engine left as running are exited now (their processes were killed with it). */
+  get networking(): NetworkingMode {
+    return this.isolated ? 'isolated' : 'host';
+  }
+
+  /**
+   * Containers a dead engine left as running are exited now (their processes were killed with it), and
+   * the sandboxes and bridges it left are removed (this engine makes its own as replicas start).
+   */
   async recover(): Promise<void> {
-    let changed = false;
+    let changed = (await removeRecordedNetworking(this.state)).length > 0;
     for (const record of this.state.containers) {
       const before = record.state.status;
       this.track(record).recoverAfterEngineLoss();
@@ -136,8 +180,11 @@ class LocalEngine implements LocalEngineInstance {
 
   async inspectNetwork(name: string): Promise<NetworkInfo | undefined> {
     const record = this.state.networks.find((n) => n.name === name);
+    if (record) return networkInfo(record);
     // Host networking has no real networks: an external one is taken as existing.
-    return record ? networkInfo(record) : { id: name, name, labels: {}, external: true };
+    if (!this.isolated) return { id: name, name, labels: {}, external: true };
+    const found = await this.isolated.findExternal(name);
+    return found ? { id: found.bridge, name, labels: {}, external: true } : undefined;
   }
 
   async inspectVolume(name: string): Promise<VolumeInfo | undefined> {
@@ -162,7 +209,9 @@ class LocalEngine implements LocalEngineInstance {
       project: request.project,
       labels: request.labels,
       created: new Date().toISOString(),
+      ...(request.definition.driver_opts ? { driverOpts: request.definition.driver_opts } : {}),
     };
+    await this.isolated?.createNetwork(record, request.key, request.definition);
     this.state.networks.push(record);
     await this.persist();
     this.emit('network', 'create', record.id, record.name, {});
@@ -172,7 +221,14 @@ class LocalEngine implements LocalEngineInstance {
   async removeNetwork(name: string): Promise<void> {
     const index = this.state.networks.findIndex((n) => n.name === name);
     if (index < 0) return;
+    const inUse = this.state.containers.find((c) => c.network?.endpoints.some((e) => e.network === name));
+    if (inUse) {
+      throw new ComposeError(`network ${name} is in use by container ${inUse.name}`, {
+        hint: 'remove the container first',
+      });
+    }
     const [record] = this.state.networks.splice(index, 1);
+    await this.isolated?.removeNetwork(record!);
     await this.persist();
     this.emit('network', 'destroy', record!.id, name, {});
   }
@@ -223,12 +279,14 @@ class LocalEngine implements LocalEngineInstance {
     const dir = containerDir(this.options.stateRoot, this.state.project, id);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     try {
-      const listenPort = await this.listenPortFor(request);
+      const hostname = request.service.hostname ?? id.slice(0, 12);
+      const network = await this.isolated?.planContainer(request, id, hostname);
+      const listenPort = this.isolated ? undefined : await this.listenPortFor(request);
       const { spec, warnings } = await planRuntimeSpec(request, {
         containerDir: dir,
         volumesRoot: volumesRoot(this.options.stateRoot),
         hostEnv: this.hostEnv,
-        hostname: request.service.hostname ?? id.slice(0, 12),
+        hostname: network?.mode === 'host' ? (this.hostEnv.HOSTNAME ?? hostname) : hostname,
         replica: request.number,
         isRoot: process.getuid?.() === 0,
         linkEnvironment: this.linkEnvironmentFor(request),
@@ -247,6 +305,7 @@ class LocalEngine implements LocalEngineInstance {
         dir,
         spec,
         definition: request.service,
+        ...(network ? { network } : {}),
         state: {
           status: 'created',
           exitCode: 0,
@@ -257,12 +316,14 @@ class LocalEngine implements LocalEngineInstance {
         },
       };
       this.state.containers.push(record);
+      this.isolated?.settled(id);
       this.track(record);
       await this.persist();
       this.emit('container', 'create', id, record.name, { image: spec.image });
       for (const message of warnings) this.warn(record, message);
       return this.info(record);
     } catch (error) {
+      this.isolated?.settled(id);
       await rm(dir, { recursive: true, force: true });
       throw error;
     }
@@ -329,6 +390,7 @@ class LocalEngine implements LocalEngineInstance {
       await replica.wait();
     }
     record.state.status = 'removing';
+    await replica.releaseSandbox();
     this.replicas.delete(id);
     this.state.containers = this.state.containers.filter((c) => c.id !== id);
     await this.syncPorts(record.service);
@@ -388,7 +450,7 @@ class LocalEngine implements LocalEngineInstance {
         hint: 'start it first (berth start)',
       });
     }
-    return runExec(replica.record.spec, request);
+    return runExec(replica.record.spec, request, replica.sandbox);
   }
 
   async prepareExec(id: string, request: ExecRequest): Promise<ExecPlan> {
@@ -398,7 +460,7 @@ class LocalEngine implements LocalEngineInstance {
         hint: 'start it first (berth start)',
       });
     }
-    return planExec(replica.record.spec, request);
+    return planExec(replica.record.spec, request, replica.sandbox);
   }
 
   async top(id: string): Promise<{ titles: string[]; processes: string[][] }> {
@@ -423,6 +485,7 @@ class LocalEngine implements LocalEngineInstance {
     const live = [...this.replicas.values()].filter((r) => r.isLive());
     await Promise.all(live.map((r) => r.stop()));
     await this.ports.close();
+    await this.isolated?.shutdown();
     if (live.length > 0) await this.persist();
     await this.saving.catch(() => undefined);
     this.hub.close();
@@ -440,8 +503,10 @@ class LocalEngine implements LocalEngineInstance {
   }
 
   private track(record: ContainerRecord): Replica {
+    const sandbox = this.isolated?.sandboxFor(record);
     const replica = new Replica({
       record,
+      ...(sandbox ? { sandbox } : {}),
       persist: () => this.persist(),
       onEvent: (event) => this.hub.publish(event),
       onError: (error) => this.warn(record, error instanceof Error ? error.message : String(error)),
@@ -488,16 +553,21 @@ class LocalEngine implements LocalEngineInstance {
         .filter((c) => c.service === serviceName && !c.oneoff && c.definition)
         .sort((a, b) => a.number - b.number)[0];
       if (!first?.definition) return undefined;
+      if (this.isolated) {
+        // Its own address, where it listens on its container ports as written.
+        const address = this.isolated.addressOf(first);
+        return {
+          ports: linkedPorts(first.definition),
+          environment: configuredEnvironment(first.definition),
+          ...(address === undefined ? {} : { address }),
+        };
+      }
       return {
         ports: linkedPorts(first.definition, {
           ...(first.spec.listenPort === undefined ? {} : { listenPort: first.spec.listenPort }),
           boundPorts: first.state.boundPorts,
         }),
-        environment: Object.fromEntries(
-          Object.entries(first.definition.environment ?? {}).filter(
-            (entry): entry is [string, string] => entry[1] !== null,
-          ),
-        ),
+        environment: configuredEnvironment(first.definition),
       };
     });
   }
@@ -541,10 +611,18 @@ class LocalEngine implements LocalEngineInstance {
     const result = await this.ports.sync(
       serviceName,
       bindings,
-      live.map((c) => ({
-        number: c.number,
-        ...(c.spec.listenPort === undefined ? {} : { listenPort: c.spec.listenPort }),
-      })),
+      live.flatMap((c) => {
+        if (!this.isolated) {
+          return [
+            {
+              number: c.number,
+              ...(c.spec.listenPort === undefined ? {} : { listenPort: c.spec.listenPort }),
+            },
+          ];
+        }
+        const address = this.isolated.addressOf(c);
+        return address === undefined ? [] : [{ number: c.number, address }];
+      }),
     );
     for (const c of records) c.state.boundPorts = result.boundPorts.get(c.number) ?? [];
     for (const message of result.warnings) this.warn(first, message);
@@ -596,6 +674,13 @@ class LocalEngine implements LocalEngineInstance {
       attributes: { project: this.state.project, ...attributes },
     });
   }
+}
+
+/** A service's environment as configured (variables set without a value left out). */
+function configuredEnvironment(service: Service): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(service.environment ?? {}).filter((entry): entry is [string, string] => entry[1] !== null),
+  );
 }
 
 function newId(): string {

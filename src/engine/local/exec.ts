@@ -2,24 +2,34 @@ import { spawn } from 'node:child_process';
 
 import type { ExecPlan, ExecRequest, ExecResult } from '../types.js';
 import { mapArgv } from './command-line.js';
+import { confinedCommand } from './confined-command.js';
 import { mapContainerPath } from './path-mapping.js';
 import { resolveExecutable, signalNumber } from './replica-process.js';
 import type { RuntimeSpec } from './types.js';
 
 /**
  * A command in a replica's environment: its variables (plus the request's), its working directory
- * (or the one asked for, through the replica's mounts) and user, with paths in the arguments mapped
- * like the replica's own.
+ * (or the one asked for, through the replica's mounts), its user and — with isolated networking — its
+ * sandbox, with paths in the arguments mapped like the replica's own.
  */
-export function planExec(spec: RuntimeSpec, request: ExecRequest): ExecPlan {
-  const plan: ExecPlan = {
-    argv: mapArgv(request.command, spec.mounts),
-    env: { ...spec.env, ...request.environment },
-    cwd: request.workingDir ? mapContainerPath(request.workingDir, spec.mounts) : spec.cwd,
-  };
-  if (spec.uid !== undefined) plan.uid = spec.uid;
-  if (spec.gid !== undefined) plan.gid = spec.gid;
-  return plan;
+export function planExec(spec: RuntimeSpec, request: ExecRequest, sandboxPid?: number): ExecPlan {
+  const env = { ...spec.env, ...request.environment };
+  const cwd = request.workingDir ? mapContainerPath(request.workingDir, spec.mounts) : spec.cwd;
+  const [command = '', ...args] = mapArgv(request.command, spec.mounts);
+  if (sandboxPid === undefined) {
+    const plan: ExecPlan = { argv: [command, ...args], env, cwd };
+    if (spec.uid !== undefined) plan.uid = spec.uid;
+    if (spec.gid !== undefined) plan.gid = spec.gid;
+    return plan;
+  }
+  // nsenter finds the command in the PATH of `env`, inside the sandbox, and drops to the user itself.
+  const confined = confinedCommand(command, args, {
+    cwd,
+    sandboxPid,
+    ...(spec.uid === undefined ? {} : { uid: spec.uid }),
+    ...(spec.gid === undefined ? {} : { gid: spec.gid }),
+  });
+  return { argv: [confined.file, ...confined.args], env, cwd };
 }
 
 /**
@@ -56,6 +66,6 @@ export async function runExecPlan(
 }
 
 /** Inside the engine's host (no terminal of the caller's): output goes to the host's own. */
-export function runExec(spec: RuntimeSpec, request: ExecRequest): Promise<ExecResult> {
-  return runExecPlan(planExec(spec, request), { detach: request.detach === true });
+export function runExec(spec: RuntimeSpec, request: ExecRequest, sandboxPid?: number): Promise<ExecResult> {
+  return runExecPlan(planExec(spec, request, sandboxPid), { detach: request.detach === true });
 }

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 
 import type { HealthStatus } from '../types.js';
+import { confinedCommand } from './confined-command.js';
 import { withOrphanProtection } from './replica-process.js';
 import type { HealthcheckSpec, RuntimeSpec } from './types.js';
 
@@ -27,8 +28,8 @@ export interface HealthState {
   log: HealthResult[];
 }
 
-/** Where and as whom probes run: the replica's own environment. */
-export type ProbeContext = Pick<RuntimeSpec, 'env' | 'cwd' | 'uid' | 'gid'>;
+/** Where and as whom probes run: the replica's own environment (and sandbox, with isolated networking). */
+export type ProbeContext = Pick<RuntimeSpec, 'env' | 'cwd' | 'uid' | 'gid'> & { sandboxPid?: number };
 
 export interface HealthMonitorOptions {
   spec: HealthcheckSpec;
@@ -70,7 +71,8 @@ export function runProbe(
   if (!command) {
     return Promise.resolve(result(-1, `invalid healthcheck test ${JSON.stringify(spec.test)}`));
   }
-  const run = withOrphanProtection(command.file, command.args);
+  const confined = confinedCommand(command.file, command.args, context);
+  const run = withOrphanProtection(confined.file, confined.args);
   return new Promise<HealthResult>((resolve) => {
     let output = '';
     let settled = false;
@@ -79,8 +81,8 @@ export function runProbe(
       env: context.env,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      ...(context.uid === undefined ? {} : { uid: context.uid }),
-      ...(context.gid === undefined ? {} : { gid: context.gid }),
+      ...(confined.uid === undefined ? {} : { uid: confined.uid }),
+      ...(confined.gid === undefined ? {} : { gid: confined.gid }),
     });
     const collect = (chunk: Buffer): void => {
       if (output.length < HEALTH_OUTPUT_LIMIT) output += chunk.toString('utf8');

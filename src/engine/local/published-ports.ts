@@ -12,7 +12,7 @@ import { ComposeError } from '../../project/errors.js';
 import type { Service } from '../../project/types.js';
 import type { PortPublisher } from '../types.js';
 import { PortAllocator, formatBindAddress, portInUseError, type PortProtocol } from './port-allocator.js';
-import { PortProxy } from './port-proxy.js';
+import { PortProxy, type ProxyBackend } from './port-proxy.js';
 import type { PortBinding } from './types.js';
 
 /** A PortBinding that may carry a host port range (`published: "8000-8005"`: the first free one). */
@@ -24,6 +24,8 @@ export interface PublishedBinding extends PortBinding {
 /** A started replica, as far as ports go. */
 export interface ReplicaPorts {
   number: number;
+  /** Isolated networking: the replica's own address, where it listens on its container ports as written. */
+  address?: string;
   /** Its PORT, when it does not listen on its container port as written. */
   listenPort?: number;
   /** Relocated but its PORT not chosen yet (planning only); implied by `listenPort`. */
@@ -32,8 +34,10 @@ export interface ReplicaPorts {
 
 export interface PlannedBackend {
   replica: number;
-  /** Loopback port the replica listens on; undefined = its PORT, still to be chosen. */
+  /** Port the replica listens on; undefined = its PORT, still to be chosen. */
   port: number | undefined;
+  /** Its address (isolated networking); loopback otherwise. */
+  address?: string;
 }
 
 export interface PlannedPublication {
@@ -96,6 +100,7 @@ export function planPublications(
   replicas: readonly ReplicaPorts[],
 ): PublicationPlan {
   const sorted = [...replicas].sort((a, b) => a.number - b.number);
+  if (sorted.some((r) => r.address !== undefined)) return planIsolated(serviceName, bindings, sorted);
   const relocated = relocatedContainerPort(bindings);
   const isRelocated = (r: ReplicaPorts): boolean => r.listenPort !== undefined || r.relocated === true;
   const backendOf = (r: ReplicaPorts, b: PortBinding): PlannedBackend =>
@@ -164,6 +169,55 @@ export function planPublications(
       binding,
       backends: unique,
       members: sorted.map((r) => r.number),
+    });
+  });
+  return { publications, warnings: [...new Set(warnings)] };
+}
+
+/**
+ * Isolated networking: every replica listens on its container ports at its own address, so a published
+ * port is always the proxy's, balancing across the replicas (Swarm's ingress); `mode: host` publishes
+ * per replica (a fixed port for the first only, a range for each).
+ */
+function planIsolated(
+  serviceName: string,
+  bindings: readonly PublishedBinding[],
+  sorted: readonly ReplicaPorts[],
+): PublicationPlan {
+  const publications: PlannedPublication[] = [];
+  const warnings: string[] = [];
+  const reachable = sorted.filter((r) => r.address !== undefined);
+  const backendOf = (r: ReplicaPorts, b: PortBinding): PlannedBackend => ({
+    replica: r.number,
+    port: b.containerPort,
+    address: r.address!,
+  });
+  bindings.forEach((binding, index) => {
+    const fixed = binding.hostPort !== 0 && binding.hostPortEnd === undefined;
+    if (binding.mode !== 'host') {
+      publications.push({
+        key: String(index),
+        index,
+        binding,
+        backends: reachable.map((r) => backendOf(r, binding)),
+        members: reachable.map((r) => r.number),
+      });
+      return;
+    }
+    reachable.forEach((replica, i) => {
+      if (fixed && i > 0) {
+        warnings.push(
+          `service "${serviceName}": port ${binding.hostPort} (mode: host) is published by ${serviceName}-${reachable[0]!.number} only; give "published" a range to publish every replica`,
+        );
+        return;
+      }
+      publications.push({
+        key: `${index}@${replica.number}`,
+        index,
+        binding,
+        backends: [backendOf(replica, binding)],
+        members: [replica.number],
+      });
     });
   });
   return { publications, warnings: [...new Set(warnings)] };
@@ -364,8 +418,11 @@ function identityOf(p: PlannedPublication): string {
   return JSON.stringify([b.hostIp, b.hostPort, b.hostPortEnd, b.protocol, b.containerPort, p.selfBoundBy]);
 }
 
-function toBackends(publication: PlannedPublication): { port: number }[] {
-  return publication.backends.flatMap((b) => (b.port === undefined ? [] : [{ port: b.port }]));
+function toBackends(publication: PlannedPublication): ProxyBackend[] {
+  return publication.backends.flatMap((b) => {
+    if (b.port === undefined) return [];
+    return [b.address === undefined ? { port: b.port } : { port: b.port, hosts: [b.address] }];
+  });
 }
 
 /** Fixed: that port; a range: each in turn; none: the one used last time, else the OS's choice. */

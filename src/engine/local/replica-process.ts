@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
 import { ComposeError } from '../../project/errors.js';
+import { confinedCommand } from './confined-command.js';
 import type { RuntimeSpec } from './types.js';
 
 /** Docker's PATH when the environment has none. */
@@ -153,24 +154,33 @@ export class ReplicaProcess {
     this.exited = this.watchExit(child);
   }
 
-  /** Spawns the replica's command; a missing command or working directory is reported, not thrown. */
-  static async start(spec: RuntimeSpec): Promise<ReplicaProcess | ExecFailure> {
+  /**
+   * Spawns the replica's command (inside its sandbox when `sandboxPid` is given); a missing command or
+   * working directory is reported, not thrown.
+   */
+  static async start(spec: RuntimeSpec, sandboxPid?: number): Promise<ReplicaProcess | ExecFailure> {
     const cwdProblem = await checkWorkingDir(spec.cwd);
     if (cwdProblem) return cwdProblem;
     const [command = '', ...args] = spec.argv;
     const resolved = await resolveExecutable(command, spec.env, spec.cwd);
     if (!('path' in resolved)) return resolved;
 
-    const run = withOrphanProtection(resolved.path, args);
+    const confined = confinedCommand(resolved.path, args, {
+      cwd: spec.cwd,
+      ...(spec.uid === undefined ? {} : { uid: spec.uid }),
+      ...(spec.gid === undefined ? {} : { gid: spec.gid }),
+      ...(sandboxPid === undefined ? {} : { sandboxPid }),
+    });
+    const run = withOrphanProtection(confined.file, confined.args);
     const child = spawn(run.file, run.args, {
       cwd: spec.cwd,
       env: spec.env,
       // Its own session and process group, so that signals reach the whole tree and nothing else.
       detached: true,
       stdio: [spec.stdinOpen ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-      ...(orphanProtection ? {} : { argv0: command }),
-      ...(spec.uid === undefined ? {} : { uid: spec.uid }),
-      ...(spec.gid === undefined ? {} : { gid: spec.gid }),
+      ...(orphanProtection || sandboxPid !== undefined ? {} : { argv0: command }),
+      ...(confined.uid === undefined ? {} : { uid: confined.uid }),
+      ...(confined.gid === undefined ? {} : { gid: confined.gid }),
     });
     const failure = await new Promise<ExecFailure | undefined>((resolve) => {
       child.once('spawn', () => resolve(undefined));

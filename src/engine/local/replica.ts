@@ -19,8 +19,20 @@ import {
 import { RestartBackoff, shouldRestart, shouldStartOnEngineStart } from './restart-policy.js';
 import type { ContainerRecord } from './types.js';
 
+/**
+ * The replica's sandbox (isolated networking): made or reused before each run, released once the
+ * replica has stopped for good (no restart pending). Policy restarts keep it, so keep its address.
+ */
+export interface ReplicaSandbox {
+  /** The holder pid to run the process in. */
+  acquire(): Promise<number>;
+  release(): Promise<void>;
+}
+
 export interface ReplicaOptions {
   record: ContainerRecord;
+  /** Absent: the replica runs on the host network. */
+  sandbox?: ReplicaSandbox;
   /** Saves the record (atomically, elsewhere); called after every change of `record.state`. */
   persist: () => void | Promise<void>;
   /** Receives start, die, stop, kill, pause, unpause, restart and `health_status: ...` events. */
@@ -49,6 +61,8 @@ export class Replica {
   private exitOnNext = false;
   private waiters: ((exitCode: number) => void)[] = [];
   private queue: Promise<unknown> = Promise.resolve();
+  /** The sandbox the current run is in. */
+  private sandboxPid: number | undefined;
 
   constructor(private readonly options: ReplicaOptions) {
     this.record = options.record;
@@ -229,6 +243,7 @@ export class Replica {
       this.cancelRestart();
       state.status = 'exited';
       state.stoppedByUser = true;
+      await this.releaseSandbox();
       await this.save();
       this.settleWaiters();
       this.emit('stop');
@@ -259,11 +274,13 @@ export class Replica {
     let started: ReplicaProcess | ExecFailure;
     try {
       writer = await LogWriter.open(record.dir, record.id, record.spec.logging);
-      started = await ReplicaProcess.start(record.spec);
+      this.sandboxPid = await this.options.sandbox?.acquire();
+      started = await ReplicaProcess.start(record.spec, this.sandboxPid);
     } catch (error) {
-      // Not the service's fault but the engine's (its folder, its limits): 125, as Docker says.
+      // Not the service's fault but the engine's (its folder, its limits, its network): 125, as Docker says.
       await writer?.close();
       await this.recordFailedStart(125);
+      if (error instanceof ComposeError) throw error;
       throw new ComposeError(`cannot start ${record.name}: ${(error as Error).message}`, {
         hint: `check that ${record.dir} is writable`,
         cause: error,
@@ -311,6 +328,7 @@ export class Replica {
       pgid: undefined,
       health: undefined,
     });
+    await this.releaseSandbox();
     await this.save();
     this.emit('die', { exitCode: String(exitCode) });
     this.settleWaiters();
@@ -341,6 +359,7 @@ export class Replica {
       });
     if (!restart) {
       state.status = 'exited';
+      await this.releaseSandbox();
       await this.save();
       this.emit('die', { exitCode: String(exit.exitCode) });
       this.settleWaiters();
@@ -389,7 +408,7 @@ export class Replica {
     if (!spec.healthcheck) return;
     this.health = new HealthMonitor({
       spec: spec.healthcheck,
-      context: spec,
+      context: this.sandboxPid === undefined ? spec : { ...spec, sandboxPid: this.sandboxPid },
       startedAtMs,
       ...(this.healthState ? { initial: this.healthState } : {}),
       onUpdate: (health, changed) => {
@@ -410,6 +429,21 @@ export class Replica {
     if (!monitor) return;
     await monitor.stop();
     this.healthState = monitor.current;
+  }
+
+  /** Failures are reported, not thrown: the replica has stopped either way. */
+  async releaseSandbox(): Promise<void> {
+    this.sandboxPid = undefined;
+    try {
+      await this.options.sandbox?.release();
+    } catch (error) {
+      this.report(error);
+    }
+  }
+
+  /** The sandbox holder of the running process, for exec. */
+  get sandbox(): number | undefined {
+    return this.run ? this.sandboxPid : undefined;
   }
 
   private settleWaiters(): void {

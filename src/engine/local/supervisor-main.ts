@@ -17,6 +17,7 @@ import { readLockHolder, tryAcquireLockFile } from './project-lock.js';
 import { ensureProjectDir } from './state-dir.js';
 import { startWatchdog, type WatchdogHandle } from './watchdog.js';
 import { createLocalEngine } from './engine.js';
+import { networkingOptions } from './network/mode.js';
 
 /** An engine a process can host: `shutdown` stops its containers and releases what it holds. */
 export type HostableEngine = Engine & { shutdown(): Promise<void> };
@@ -105,7 +106,7 @@ export async function runSupervisor(argv: string[], createEngine?: LocalEngineFa
   const hosted = await hostEngine({
     stateRoot,
     project,
-    createEngine: createEngine ?? createLocalEngine,
+    createEngine: createEngine ?? ((o) => createLocalEngine({ ...o, ...networkingOptions(process.env) })),
   });
   say(`serving ${hosted.server.socketPath}`);
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -5,6 +5,7 @@
  */
 import type { Service } from '../../project/types.js';
 import type { ContainerStatus, HealthStatus } from '../types.js';
+import type { NetworkEndpoint, NetworkingMode, RealizedNetwork } from './network/types.js';
 
 export type RestartPolicyName = 'no' | 'always' | 'on-failure' | 'unless-stopped';
 
@@ -83,6 +84,26 @@ export interface ContainerRuntimeState {
   stoppedByUser: boolean;
   /** Host ports actually bound, per PortBinding index. */
   boundPorts: number[];
+  /** The sandbox the replica runs in (isolated networking), while it exists: for cleanup after a dead engine. */
+  sandbox?: { holderPid: number; holderStartTime?: number; hostVeths: string[] };
+}
+
+/**
+ * How a container is networked in isolated mode, decided at create time (addresses included, so that
+ * links and names are known before it starts).
+ */
+export interface ContainerNetworkPlan {
+  /** networks: its own namespace on `endpoints`; none: loopback only; host: the host's network; join: another container's. */
+  mode: 'networks' | 'none' | 'host' | 'join';
+  /** For join: `service:NAME` or `container:NAME`, as written in network_mode. */
+  join?: { service: string } | { container: string };
+  hostname: string;
+  endpoints: NetworkEndpoint[];
+  /** Network aliases per network engine name. */
+  aliases: Record<string, string[]>;
+  links: { service: string; alias: string }[];
+  /** extra_hosts, with host-gateway resolved. */
+  extraHosts: { host: string; address: string }[];
 }
 
 export interface ContainerRecord {
@@ -100,6 +121,8 @@ export interface ContainerRecord {
   spec: RuntimeSpec;
   /** The canonical service it was created from (links of other services read its ports and environment). */
   definition?: Service;
+  /** Isolated networking only. */
+  network?: ContainerNetworkPlan;
   state: ContainerRuntimeState;
 }
 
@@ -109,6 +132,11 @@ export interface NetworkRecord {
   project: string;
   labels: Record<string, string>;
   created: string;
+  /** Isolated networking: its bridge and subnet (the bridge exists while an engine runs). */
+  realized?: RealizedNetwork;
+  /** An external network this project uses but does not own (never removed by it). */
+  external?: boolean;
+  driverOpts?: Record<string, string>;
 }
 
 export interface VolumeRecord {
@@ -124,6 +152,8 @@ export interface VolumeRecord {
 export interface ProjectState {
   version: 1;
   project: string;
+  /** The networking its containers were created with (absent: host, as before isolated networking). */
+  networking?: NetworkingMode;
   workingDir: string;
   configFiles: string[];
   containers: ContainerRecord[];

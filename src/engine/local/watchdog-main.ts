@@ -6,6 +6,8 @@
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
+import { removeRecordedNetworking } from './network/isolated-networking.js';
+import { readProjectState } from './state-store.js';
 import { describeKilled, killGroupsRecordedIn } from './watchdog.js';
 
 const { values } = parseArgs({
@@ -40,6 +42,9 @@ async function hostGone(): Promise<void> {
   try {
     const killed = await killGroupsRecordedIn(stateFile);
     for (const entry of killed) log(describeKilled(entry));
+    // Isolated networking: the sandboxes and bridges its host made go with it.
+    const state = await readProjectState(stateFile);
+    if (state) for (const line of await removeRecordedNetworking(state)) log(line);
     process.exit(0);
   } catch (error) {
     log(`could not clean up after its host: ${error instanceof Error ? error.message : String(error)}`);

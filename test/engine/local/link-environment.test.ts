@@ -84,6 +84,50 @@ describe('linkEnvironment', () => {
     ]);
   });
 
+  it("isolated networking: the linked replica's address and the container port, as in Docker", () => {
+    expect(
+      linkEnvironment('app-web-1', {
+        alias: 'db',
+        ports: [
+          { port: 5432, protocol: 'tcp', realPort: 5432 },
+          { port: 5433, protocol: 'tcp', realPort: 5433 },
+        ],
+        environment: { POSTGRES_DB: 'shop' },
+        address: '10.200.0.5',
+      }),
+    ).toEqual({
+      DB_PORT: 'tcp://10.200.0.5:5432',
+      DB_PORT_5432_TCP: 'tcp://10.200.0.5:5432',
+      DB_PORT_5432_TCP_ADDR: '10.200.0.5',
+      DB_PORT_5432_TCP_PORT: '5432',
+      DB_PORT_5432_TCP_PROTO: 'tcp',
+      DB_PORT_5433_TCP: 'tcp://10.200.0.5:5433',
+      DB_PORT_5433_TCP_ADDR: '10.200.0.5',
+      DB_PORT_5433_TCP_PORT: '5433',
+      DB_PORT_5433_TCP_PROTO: 'tcp',
+      DB_PORT_5432_TCP_START: 'tcp://10.200.0.5:5432',
+      DB_PORT_5432_TCP_PORT_START: '5432',
+      DB_PORT_5432_TCP_END: 'tcp://10.200.0.5:5433',
+      DB_PORT_5432_TCP_PORT_END: '5433',
+      DB_NAME: '/app-web-1/db',
+      DB_ENV_POSTGRES_DB: 'shop',
+    });
+  });
+
+  it('isolated networking through linksEnvironment: each link at its own address', () => {
+    const env = linksEnvironment('shop-web-1', ['db:database', 'cache'], (name) => ({
+      ports: [{ port: name === 'db' ? 5432 : 6379, protocol: 'tcp', realPort: name === 'db' ? 5432 : 6379 }],
+      address: name === 'db' ? '10.200.0.5' : '10.200.0.6',
+    }));
+    expect(env).toMatchObject({
+      DATABASE_PORT: 'tcp://10.200.0.5:5432',
+      DATABASE_PORT_5432_TCP_ADDR: '10.200.0.5',
+      DATABASE_PORT_5432_TCP_PORT: '5432',
+      CACHE_PORT: 'tcp://10.200.0.6:6379',
+      CACHE_PORT_6379_TCP_ADDR: '10.200.0.6',
+    });
+  });
+
   it('a service without ports still gets NAME and ENV', () => {
     expect(
       linkEnvironment('p-web-1', { alias: 'worker', ports: [], environment: { QUEUE: 'jobs' } }),
@@ -121,6 +165,14 @@ describe('linkedPorts: where a linked service really listens', () => {
     },
   ])('$name', ({ replica1, want }) => {
     expect(linkedPorts(db, replica1)).toEqual(want);
+  });
+
+  it('isolated networking: without replica 1 facts, every port is the container port', () => {
+    expect(linkedPorts(db)).toEqual([
+      { port: 5432, protocol: 'tcp', realPort: 5432 },
+      { port: 9187, protocol: 'tcp', realPort: 9187 },
+      { port: 6000, protocol: 'tcp', realPort: 6000 },
+    ]);
   });
 
   it('skips published ports bound on an address loopback cannot reach', () => {

@@ -1,0 +1,3 @@
+// placeholder
+export async function replicaParts() { return []; }
+export async function cleanupReplicas() {}

@@ -1,0 +1,145 @@
+/**
+ * How one container is networked in isolated mode, decided when it is created: which namespace
+ * (its own, none, the host's, another container's), one interface per network in Docker's order
+ * (priority, then name) with an address (ipv4_address, else the lowest free one), its aliases, links
+ * and extra_hosts. Addresses are fixed for the container's life, so links and names are known before
+ * it starts.
+ */
+import { ComposeError } from '../../../project/errors.js';
+import type { ContainerCreateRequest } from '../../types.js';
+import { parseLink } from '../link-environment.js';
+import type { ContainerNetworkPlan } from '../types.js';
+import { vethName } from './bridge.js';
+import { addressAt, cidrContains, parseCidr } from './ipv4.js';
+import type { NetworkEndpoint, RealizedNetwork } from './types.js';
+
+export interface NetworkPlanInput {
+  request: ContainerCreateRequest;
+  containerId: string;
+  hostname: string;
+  /** A network by engine name, as it is realised now (own or external); undefined if unknown. */
+  network: (name: string) => RealizedNetwork | undefined;
+  /** Addresses other containers already hold on a network. */
+  usedAddresses: (name: string) => ReadonlySet<string>;
+}
+
+export function planContainerNetwork(input: NetworkPlanInput): ContainerNetworkPlan {
+  const { request } = input;
+  const service = request.service;
+  const mode = service.network_mode;
+  const base = {
+    hostname: input.hostname,
+    endpoints: [] as NetworkEndpoint[],
+    aliases: {} as Record<string, string[]>,
+    links: (service.links ?? []).map(parseLink),
+    extraHosts: [] as { host: string; address: string }[],
+  };
+  let plan: ContainerNetworkPlan;
+  if (mode === 'none' || mode === 'host') plan = { ...base, mode };
+  else if (mode?.startsWith('service:')) plan = { ...base, mode: 'join', join: { service: mode.slice(8) } };
+  else if (mode?.startsWith('container:')) {
+    plan = { ...base, mode: 'join', join: { container: mode.slice(10) } };
+  } else plan = { ...base, mode: 'networks', endpoints: endpointsOf(input, base.aliases) };
+  plan.extraHosts = extraHosts(request, plan.endpoints, input.network);
+  return plan;
+}
+
+/** The service's networks in Docker's order: higher priority first, then by name. */
+function attachments(request: ContainerCreateRequest): { key: string; priority: number }[] {
+  const networks = request.service.networks ?? {};
+  const keys = new Set([...Object.keys(networks), ...Object.keys(request.networkNames)]);
+  return [...keys]
+    .filter((key) => request.networkNames[key] !== undefined)
+    .map((key) => ({ key, priority: networks[key]?.priority ?? 0 }))
+    .sort((a, b) => b.priority - a.priority || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+function endpointsOf(input: NetworkPlanInput, aliases: Record<string, string[]>): NetworkEndpoint[] {
+  const { request } = input;
+  const endpoints: NetworkEndpoint[] = [];
+  let gatewayTaken = false;
+  attachments(request).forEach(({ key }, index) => {
+    const name = request.networkNames[key]!;
+    const keyPath = ['services', request.serviceName, 'networks', key];
+    const network = input.network(name);
+    if (!network) {
+      throw new ComposeError(`network ${name} of service "${request.serviceName}" does not exist`, {
+        keyPath,
+        hint: 'create it (an external network must exist before the project starts), or run "berth up" to create the project\'s networks',
+      });
+    }
+    const config = request.service.networks?.[key] ?? undefined;
+    const address = chooseAddress(network, config?.ipv4_address, input.usedAddresses(name), [
+      ...keyPath,
+      'ipv4_address',
+    ]);
+    const endpoint: NetworkEndpoint = {
+      network: name,
+      bridge: network.bridge,
+      ifname: `eth${index}`,
+      hostVeth: vethName(input.containerId, index),
+      address,
+      prefixLength: parseCidr(network.subnet).prefixLength,
+    };
+    if (network.gateway !== undefined && !gatewayTaken) {
+      endpoint.defaultGateway = network.gateway;
+      gatewayTaken = true;
+    }
+    endpoints.push(endpoint);
+    aliases[name] = [...(config?.aliases ?? [])];
+  });
+  return endpoints;
+}
+
+/** `ipv4_address` when given (inside the subnet, not taken), else the lowest free host address. */
+function chooseAddress(
+  network: RealizedNetwork,
+  wanted: string | undefined,
+  used: ReadonlySet<string>,
+  keyPath: (string | number)[],
+): string {
+  const { prefixLength } = parseCidr(network.subnet);
+  const hosts = 2 ** (32 - prefixLength) - 2;
+  if (wanted !== undefined) {
+    if (!cidrContains(network.subnet, wanted)) {
+      throw new ComposeError(
+        `ipv4_address ${wanted} is not in the subnet ${network.subnet} of network ${network.name}`,
+        {
+          keyPath,
+          hint: `choose an address inside ${network.subnet}, or set the network's ipam subnet`,
+        },
+      );
+    }
+    if (wanted === network.gateway || used.has(wanted)) {
+      throw new ComposeError(`ipv4_address ${wanted} on network ${network.name} is already in use`, {
+        keyPath,
+        hint: 'give each container its own address (a service with a fixed address cannot be scaled)',
+      });
+    }
+    return wanted;
+  }
+  for (let n = 1; n <= hosts; n++) {
+    const candidate = addressAt(network.subnet, n);
+    if (candidate !== network.gateway && !used.has(candidate)) return candidate;
+  }
+  throw new ComposeError(`network ${network.name} (${network.subnet}) has no free address left`, {
+    hint: 'give the network a larger subnet in its ipam config, or run fewer replicas',
+  });
+}
+
+/** extra_hosts as host/address pairs; `host-gateway` is the gateway of the first network that has one. */
+function extraHosts(
+  request: ContainerCreateRequest,
+  endpoints: readonly NetworkEndpoint[],
+  network: (name: string) => RealizedNetwork | undefined,
+): { host: string; address: string }[] {
+  const gateway = endpoints.map((e) => network(e.network)?.gateway).find((g) => g !== undefined);
+  const out: { host: string; address: string }[] = [];
+  for (const [host, addresses] of Object.entries(request.service.extra_hosts ?? {})) {
+    for (const address of addresses) {
+      if (address === 'host-gateway') out.push({ host, address: gateway ?? '127.0.0.1' });
+      else out.push({ host, address });
+    }
+  }
+  return out;
+}
