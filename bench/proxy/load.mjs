@@ -3,6 +3,7 @@
 // SECONDS` keeps CONNECTIONS keep-alive HTTP/1.1 connections busy, one request in flight on each,
 // for SECONDS, and prints {requests, seconds, rps, p50Ms, p99Ms} as JSON. One Node.js thread: on a
 // small machine it can be the bottleneck, which is why the bench prefers wrk.
+import { Buffer } from 'node:buffer';
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
@@ -53,11 +54,20 @@ function report() {
   const elapsed = (performance.now() - t0) / 1000;
   const sorted = Float64Array.from(latencies).sort();
   const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  const result = { requests: sorted.length, seconds: elapsed, rps: sorted.length / elapsed, p50Ms: at(0.5), p99Ms: at(0.99) };
+  const result = {
+    requests: sorted.length,
+    seconds: elapsed,
+    rps: sorted.length / elapsed,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+  };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 for (let i = 0; i < Number(connections); i++) client();
-setTimeout(() => {
-  stopping = true;
-}, Number(seconds) * 1000);
+setTimeout(
+  () => {
+    stopping = true;
+  },
+  Number(seconds) * 1000,
+);

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const SPLIT_REQUESTS = Number(process.env.BENCH_SPLIT_REQUESTS ?? 200);
 
 function findWrk() {
   if (process.env.BENCH_LOADGEN === 'node') return undefined;
@@ -21,10 +22,11 @@ const wrk = findWrk();
 
 /** Which load generator is used, for the printed header. */
 export function loadGenerator() {
+  const why =
+    process.env.BENCH_LOADGEN === 'node' ? 'BENCH_LOADGEN=node' : 'wrk not found: apt-get install wrk';
   return wrk
     ? `wrk (${wrk}), 1 thread, ${CONNECTIONS} keep-alive connections, ${SECONDS} s per run`
-    : `load.mjs (Node.js, one thread; wrk not found: apt-get install wrk for a load generator that is ` +
-        `not the bottleneck), ${CONNECTIONS} keep-alive connections, ${SECONDS} s per run`;
+    : `load.mjs (Node.js, one thread: it can be the bottleneck; ${why}), ${CONNECTIONS} keep-alive connections, ${SECONDS} s per run`;
 }
 
 /** Runs a program without blocking this event loop; resolves with its stdout, rejects on failure. */
@@ -38,7 +40,10 @@ export function run(file, args, options = {}) {
     child.once('error', reject);
     child.once('close', (code, signal) => {
       if (code === 0) resolve(out);
-      else reject(new Error(`${path.basename(file)} ${args.join(' ')} failed (${code ?? signal}): ${err.trim()}`));
+      else
+        reject(
+          new Error(`${path.basename(file)} ${args.join(' ')} failed (${code ?? signal}): ${err.trim()}`),
+        );
     });
   });
 }
@@ -57,7 +62,8 @@ function parseWrk(out) {
   if (!Number.isFinite(rps) || !p50 || !p99) throw new Error(`wrk: unexpected output:\n${out}`);
   const errors = /^\s+Socket errors:.*$|^\s+Non-2xx.*$/m.exec(out);
   if (errors) throw new Error(`wrk: ${errors[0].trim()}`);
-  return { rps, p50Ms: toMs(p50), p99Ms: toMs(p99) };
+  const requests = Number(/^\s+(\d+) requests in/m.exec(out)?.[1]);
+  return { requests, rps, p50Ms: toMs(p50), p99Ms: toMs(p99) };
 }
 
 /** Requests per second and p50/p99 latency (ms) of GET / on host:port. */
@@ -67,13 +73,24 @@ export async function httpLoad(host, port, seconds = SECONDS) {
     const out = await run(wrk, ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', url]);
     return parseWrk(out);
   }
-  const out = await run(process.execPath, [path.join(here, 'load.mjs'), host, String(port), String(CONNECTIONS), String(seconds)]);
+  const out = await run(process.execPath, [
+    path.join(here, 'load.mjs'),
+    host,
+    String(port),
+    String(CONNECTIONS),
+    String(seconds),
+  ]);
   return JSON.parse(out);
 }
 
 /** MB/s (10^6 bytes) of one connection reading `bytes` from the bulk server at host:port. */
 export async function bulk(host, port, bytes) {
-  const out = await run(process.execPath, [path.join(here, 'bulk-client.mjs'), host, String(port), String(bytes)]);
+  const out = await run(process.execPath, [
+    path.join(here, 'bulk-client.mjs'),
+    host,
+    String(port),
+    String(bytes),
+  ]);
   const { seconds } = JSON.parse(out);
   return bytes / seconds / 1e6;
 }
@@ -85,11 +102,31 @@ export const median = (xs) => {
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 };
 
+/** p50/p99 ms of requests written in two parts (split-client.mjs), one connection, one at a time. */
+export async function splitWrites(host, port, count = SPLIT_REQUESTS) {
+  const out = await run(process.execPath, [
+    path.join(here, 'split-client.mjs'),
+    host,
+    String(port),
+    String(count),
+  ]);
+  return JSON.parse(out);
+}
+
 /**
  * Direct against proxied, RUNS times each, alternating which goes first so that drift on a noisy
  * machine falls on both. Returns the rows to print.
  */
-export async function compare({ runs, direct, proxy, bulkBytes, progress }) {
+export async function compare({ runs, direct, proxy, bulkBytes, progress, proxyCpuMs }) {
+  // CPU the proxy's process spends per request and per MB: steadier than throughput on a busy machine.
+  const cpu = { perRequestUs: [], perMbMs: [] };
+  const charged = async (measure, count, into, scale) => {
+    const before = proxyCpuMs?.();
+    const result = await measure();
+    const after = proxyCpuMs?.();
+    if (before !== undefined && after !== undefined) into.push(((after - before) * scale) / count(result));
+    return result;
+  };
   const http = { direct: [], proxy: [] };
   const mbps = { direct: [], proxy: [] };
   // Warm-up: JIT, connection pools, page cache.
@@ -99,7 +136,19 @@ export async function compare({ runs, direct, proxy, bulkBytes, progress }) {
     const order = i % 2 === 0 ? ['direct', 'proxy'] : ['proxy', 'direct'];
     for (const which of order) {
       const target = which === 'direct' ? direct : proxy;
-      http[which].push(await httpLoad(target.host, target.http));
+      const measure = () => httpLoad(target.host, target.http);
+      const requests = (r) => r.requests;
+      http[which].push(
+        which === 'proxy' ? await charged(measure, requests, cpu.perRequestUs, 1000) : await measure(),
+      );
+      progress();
+    }
+  }
+  const split = { direct: [], proxy: [] };
+  for (let i = 0; i < runs; i++) {
+    for (const which of i % 2 === 0 ? ['direct', 'proxy'] : ['proxy', 'direct']) {
+      const target = which === 'direct' ? direct : proxy;
+      split[which].push(await splitWrites(target.host, target.http));
       progress();
     }
   }
@@ -108,12 +157,14 @@ export async function compare({ runs, direct, proxy, bulkBytes, progress }) {
       const order = i % 2 === 0 ? ['direct', 'proxy'] : ['proxy', 'direct'];
       for (const which of order) {
         const target = which === 'direct' ? direct : proxy;
-        mbps[which].push(await bulk(target.host, target.bulk, bulkBytes));
+        const measure = () => bulk(target.host, target.bulk, bulkBytes);
+        const mb = () => bulkBytes / 1e6;
+        mbps[which].push(which === 'proxy' ? await charged(measure, mb, cpu.perMbMs, 1) : await measure());
         progress();
       }
     }
   }
-  return { http, mbps };
+  return { http, split, mbps, cpu };
 }
 
 const f0 = (x) => x.toFixed(0);
@@ -121,22 +172,36 @@ const f2 = (x) => x.toFixed(2);
 const f3 = (x) => x.toFixed(3);
 
 /** The table of one comparison: best / median of each figure, and proxy/direct ratios. */
-export function table(title, { http, mbps }) {
+export function table(title, { http, split, mbps, cpu }) {
   const pick = (xs, key) => xs.map((r) => r[key]);
   const rows = [];
   const row = (name, d, p, higherIsBetter, fmt) => {
     const cells = [d, p].map((xs) => `${fmt(best(xs, higherIsBetter))} / ${fmt(median(xs))}`);
-    rows.push([name, ...cells, `${f2(best(p, higherIsBetter) / best(d, higherIsBetter))} / ${f2(median(p) / median(d))}`]);
+    rows.push([
+      name,
+      ...cells,
+      `${f2(best(p, higherIsBetter) / best(d, higherIsBetter))} / ${f2(median(p) / median(d))}`,
+    ]);
   };
   row('HTTP req/s', pick(http.direct, 'rps'), pick(http.proxy, 'rps'), true, f0);
   row('HTTP p50 latency ms', pick(http.direct, 'p50Ms'), pick(http.proxy, 'p50Ms'), false, f3);
   row('HTTP p99 latency ms', pick(http.direct, 'p99Ms'), pick(http.proxy, 'p99Ms'), false, f3);
+  row('split-write request p50 ms', pick(split.direct, 'p50Ms'), pick(split.proxy, 'p50Ms'), false, f3);
+  row('split-write request p99 ms', pick(split.direct, 'p99Ms'), pick(split.proxy, 'p99Ms'), false, f3);
   if (mbps.direct.length > 0) row('bulk, 1 connection, MB/s', mbps.direct, mbps.proxy, true, f0);
   const header = ['', 'direct (best / median)', 'proxy (best / median)', 'proxy/direct (best / median)'];
   const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
-  const line = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   const reqRatio = median(pick(http.proxy, 'rps')) / median(pick(http.direct, 'rps'));
   const verdict = `goal: proxy >= 0.80 of direct req/s: median ratio ${f2(reqRatio)} ${reqRatio >= 0.8 ? 'met' : 'NOT met'}`;
-  return [title, ...all.map(line), verdict].join('\n');
+  const cost = [];
+  if (cpu.perRequestUs.length > 0) cost.push(`${f2(median(cpu.perRequestUs))} µs per request`);
+  if (cpu.perMbMs.length > 0) cost.push(`${f2(median(cpu.perMbMs))} ms per MB of bulk`);
+  const costLine = cost.length > 0 ? [`proxy process CPU (user + system, median): ${cost.join(', ')}`] : [];
+  return [title, ...all.map(line), ...costLine, verdict].join('\n');
 }

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { compare, loadGenerator, table } from './measure.mjs';
 import { cleanupReplicas, replicaParts } from './replicas.mjs';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const BULK_BYTES = Number(process.env.BENCH_BULK_MIB ?? 1024) * 1024 * 1024;
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'proxy,replica,start').split(','));
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -63,9 +63,16 @@ async function proxyPart() {
   const direct = { host: '127.0.0.1', ...ports };
   const proxy = { host: '127.0.0.1', http: await forward(ports.http), bulk: await forward(ports.bulk) };
   process.stderr.write('part 1: plain server on loopback, PortProxy in this process ');
-  const result = await compare({ runs: RUNS, direct, proxy, bulkBytes: BULK_BYTES, progress });
+  const proxyCpuMs = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
+  const result = await compare({ runs: RUNS, direct, proxy, bulkBytes: BULK_BYTES, progress, proxyCpuMs });
   process.stderr.write('\n');
-  return table('part 1: a Node.js HTTP server on 127.0.0.1, direct vs through PortProxy (127.0.0.1 -> 127.0.0.1)', result);
+  return table(
+    'part 1: a Node.js HTTP server on 127.0.0.1, direct vs through PortProxy (127.0.0.1 -> 127.0.0.1)',
+    result,
+  );
 }
 
 async function cleanup() {
@@ -75,7 +82,9 @@ async function cleanup() {
 }
 
 async function main() {
-  console.log(`berth bench/proxy: ${RUNS} runs each; ${loadGenerator()}; bulk ${BULK_BYTES / 2 ** 20} MiB on one connection`);
+  console.log(
+    `berth bench/proxy: ${RUNS} runs each; ${loadGenerator()}; bulk ${BULK_BYTES / 2 ** 20} MiB on one connection`,
+  );
   if (PARTS.has('proxy')) console.log(`\n${await proxyPart()}`);
   for (const text of await replicaParts({ runs: RUNS, bulkBytes: BULK_BYTES, parts: PARTS, progress })) {
     console.log(`\n${text}`);

@@ -3,6 +3,7 @@
 // (part 2). An HTTP server answering "ok" on PORT, and, when BULK_PORT is set, a TCP server that
 // streams as many bytes as the client asks for (one decimal line). Prints the bound ports as one JSON
 // line; with READY_DIR set, writes the HTTP port to READY_DIR/$HOSTNAME so a healthcheck can find it.
+import { Buffer } from 'node:buffer';
 import { writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
@@ -30,7 +31,11 @@ function stream(socket, remaining) {
   socket.end();
 }
 
-const http = createHttpServer((_req, res) => res.end('ok'));
+// Answers once the whole request is in, so that a request written in two parts is timed whole.
+const http = createHttpServer((req, res) => {
+  req.on('end', () => res.end('ok'));
+  req.resume();
+});
 http.keepAliveTimeout = 60_000;
 const ports = { http: await listen(http, Number(process.env.PORT ?? 0)) };
 
@@ -50,7 +55,10 @@ if (process.env.BULK_PORT !== undefined) {
 }
 
 if (process.env.READY_DIR !== undefined) {
-  writeFileSync(path.join(process.env.READY_DIR, process.env.HOSTNAME ?? String(process.pid)), String(ports.http));
+  writeFileSync(
+    path.join(process.env.READY_DIR, process.env.HOSTNAME ?? String(process.pid)),
+    String(ports.http),
+  );
 }
 process.stdout.write(`${JSON.stringify(ports)}\n`);
 process.on('SIGTERM', () => process.exit(0));

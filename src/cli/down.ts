@@ -153,8 +153,9 @@ async function downThrough(
       lost.push(event);
     else onEvent(event);
   };
-  const result = await executePlan(plan, engine, { onEvent: listener });
+  // run containers first: they may still use the project's networks and volumes.
   const oneoffFailures = await removeOneoffs(engine, oneoffs, listener, options.volumes === true);
+  const result = await executePlan(plan, engine, { onEvent: listener });
   const failures = [
     ...result.failed.map((f) =>
       f.error instanceof ComposeError ? f.error : new ComposeError(`${f.resource}: ${f.error.message}`),

@@ -3,6 +3,7 @@
  * done, in parallel. A failure skips what depends on it; everything else goes on. Every step is an
  * event; nothing is printed.
  */
+import { ResourceInUseError } from '../engine/resource-in-use.js';
 import type { Engine } from '../engine/types.js';
 import { waitForCondition } from './conditions.js';
 import type { OperationStatus, ProgressListener } from './events.js';
@@ -210,7 +211,14 @@ async function perform(
       await engine.renameContainer(id(op.target.ref, op.target.name), op.target.newName);
       return undefined;
     case 'removeNetwork':
-      await engine.removeNetwork(op.target.name);
+      try {
+        await engine.removeNetwork(op.target.name);
+      } catch (error) {
+        // As docker compose: a network other containers still use stays, with a warning.
+        if (!(error instanceof ResourceInUseError)) throw error;
+        options.onEvent({ type: 'warning', resource: operationResource(op), message: error.message });
+        return 'Resource is still in use';
+      }
       return undefined;
     case 'removeVolume':
       await engine.removeVolume(op.target.name);

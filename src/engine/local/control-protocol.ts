@@ -7,6 +7,7 @@
 import type { Socket } from 'node:net';
 
 import { ComposeError, ComposeErrors } from '../../project/errors.js';
+import { RESOURCE_IN_USE, ResourceInUseError } from '../resource-in-use.js';
 import type { KeyPath } from '../../project/key-path.js';
 import type { Location } from '../../project/source-map.js';
 import type { Engine } from '../types.js';
@@ -104,6 +105,7 @@ export function errorToWire(error: unknown): WireError {
     if (error.hint !== undefined) wire.hint = error.hint;
     if (error.keyPath !== undefined) wire.keyPath = error.keyPath;
     if (error.location !== undefined) wire.location = error.location;
+    if (error instanceof ResourceInUseError) wire.code = RESOURCE_IN_USE;
     return wire;
   }
   if (error instanceof Error) {
@@ -127,6 +129,7 @@ export function errorFromWire(wire: WireError): Error {
 
 function composeErrorFromWire(wire: WireError): ComposeError {
   if (wire.problem === undefined) return new ComposeError(wire.message);
+  if (wire.code === RESOURCE_IN_USE) return new ResourceInUseError(wire.problem);
   return new ComposeError(wire.problem, {
     hint: wire.hint,
     keyPath: wire.keyPath,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 
 import { ComposeError } from '../../project/errors.js';
@@ -20,6 +21,7 @@ import type {
   VolumeCreateRequest,
   VolumeInfo,
 } from '../types.js';
+import { ResourceInUseError } from '../resource-in-use.js';
 import { EventHub } from './event-hub.js';
 import { linkedPorts, linksEnvironment } from './link-environment.js';
 import { releaseMounts } from './mounts.js';
@@ -222,11 +224,7 @@ class LocalEngine implements LocalEngineInstance {
     const index = this.state.networks.findIndex((n) => n.name === name);
     if (index < 0) return;
     const inUse = this.state.containers.find((c) => c.network?.endpoints.some((e) => e.network === name));
-    if (inUse) {
-      throw new ComposeError(`network ${name} is in use by container ${inUse.name}`, {
-        hint: 'remove the container first',
-      });
-    }
+    if (inUse) throw ResourceInUseError.of('network', name, inUse.name);
     const [record] = this.state.networks.splice(index, 1);
     await this.isolated?.removeNetwork(record!);
     await this.persist();
@@ -286,7 +284,7 @@ class LocalEngine implements LocalEngineInstance {
         containerDir: dir,
         volumesRoot: volumesRoot(this.options.stateRoot),
         hostEnv: this.hostEnv,
-        hostname: network?.mode === 'host' ? (this.hostEnv.HOSTNAME ?? hostname) : hostname,
+        hostname: network?.mode === 'host' ? os.hostname() : hostname,
         replica: request.number,
         isRoot: process.getuid?.() === 0,
         linkEnvironment: this.linkEnvironmentFor(request),

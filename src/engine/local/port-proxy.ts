@@ -132,7 +132,10 @@ async function listenTcp(
   options: PortProxyOptions,
 ): Promise<Listener> {
   const sockets = new Set<Socket>();
-  const server: Server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => {
+  // No Nagle on either leg (like Docker's Go proxy): a request written in two parts would otherwise
+  // wait for the peer's delayed ACK, ~40 ms per request on Linux (bench/proxy, "split writes").
+  const serverOptions = { allowHalfOpen: true, pauseOnConnect: true, noDelay: true };
+  const server: Server = createServer(serverOptions, (client) => {
     sockets.add(client);
     client.once('close', () => sockets.delete(client));
     client.on('error', (error: NodeJS.ErrnoException) => {
@@ -182,7 +185,7 @@ function forwardTcp(
       client.destroy();
       return;
     }
-    const upstream = connect({ host: target.host, port: target.port, allowHalfOpen: true });
+    const upstream = connect({ host: target.host, port: target.port, allowHalfOpen: true, noDelay: true });
     sockets.add(upstream);
     upstream.once('close', () => sockets.delete(upstream));
     upstream.setTimeout(timeoutMs);

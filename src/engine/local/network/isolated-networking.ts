@@ -67,6 +67,10 @@ export class IsolatedNetworking {
       subnet,
       internal,
       ...(internal ? {} : { gateway: wanted?.gateway ?? addressAt(subnet, 1) }),
+      ...(wanted?.ipRange === undefined ? {} : { ipRange: wanted.ipRange }),
+      ...(wanted && Object.keys(wanted.auxAddresses).length > 0
+        ? { reserved: Object.values(wanted.auxAddresses) }
+        : {}),
     };
     await this.ensureBridge(record.realized);
   }
@@ -154,8 +158,8 @@ export class IsolatedNetworking {
   /** Where the engine's proxy reaches a replica: its address on the first network the host can reach. */
   addressOf(record: ContainerRecord): string | undefined {
     const plan = this.joinedPlan(record);
-    if (!plan) return undefined;
-    if (plan.mode === 'host') return '127.0.0.1';
+    // On the host's network the program binds host ports itself: Docker discards published ports there.
+    if (!plan || plan.mode === 'host') return undefined;
     return plan.endpoints.find((e) => !this.network(e.network)?.internal)?.address;
   }
 

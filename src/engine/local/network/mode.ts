@@ -61,7 +61,8 @@ export function detectIsolationSupport(): IsolationSupport {
   if (!has(CAP_NET_ADMIN) || !has(CAP_SYS_ADMIN)) {
     return {
       ok: false,
-      reason: 'creating network namespaces needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN); berth runs as an unprivileged user',
+      reason:
+        'creating network namespaces needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN); berth runs as an unprivileged user',
     };
   }
   const tools: [string, string][] = [

@@ -110,7 +110,7 @@ function chooseAddress(
         },
       );
     }
-    if (wanted === network.gateway || used.has(wanted)) {
+    if (wanted === network.gateway || used.has(wanted) || network.reserved?.includes(wanted) === true) {
       throw new ComposeError(`ipv4_address ${wanted} on network ${network.name} is already in use`, {
         keyPath,
         hint: 'give each container its own address (a service with a fixed address cannot be scaled)',
@@ -118,9 +118,11 @@ function chooseAddress(
     }
     return wanted;
   }
+  const reserved = new Set(network.reserved ?? []);
   for (let n = 1; n <= hosts; n++) {
     const candidate = addressAt(network.subnet, n);
-    if (candidate !== network.gateway && !used.has(candidate)) return candidate;
+    if (network.ipRange !== undefined && !cidrContains(network.ipRange, candidate)) continue;
+    if (candidate !== network.gateway && !used.has(candidate) && !reserved.has(candidate)) return candidate;
   }
   throw new ComposeError(`network ${network.name} (${network.subnet}) has no free address left`, {
     hint: 'give the network a larger subnet in its ipam config, or run fewer replicas',

@@ -20,6 +20,10 @@ export interface RealizedNetwork {
   /** The bridge's own address, the replicas' default route; absent on internal networks (no way out). */
   gateway?: string;
   internal: boolean;
+  /** ipam `ip_range`: replicas get addresses from this part of the subnet only. */
+  ipRange?: Cidr;
+  /** ipam `aux_addresses`: never given to a replica. */
+  reserved?: string[];
 }
 
 /** One interface of a replica's network namespace, and the host end of its veth pair. */

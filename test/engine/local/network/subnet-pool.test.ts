@@ -37,15 +37,19 @@ function hex(bytes: number): string {
   return randomBytes(bytes).toString('hex');
 }
 
-/** A /20 pool picked at random in 10.200.0.0/13 (16 /24s), so that parallel test files rarely meet. */
-function randomPool(): { pool: string; first: string; second: string } {
-  const second = 200 + randomInt(8);
-  const third = randomInt(16) * 16;
-  return {
-    pool: `10.${second}.${third}.0/20`,
-    first: `10.${second}.${third}.0/24`,
-    second: `10.${second}.${third + 1}.0/24`,
-  };
+/**
+ * A /20 pool picked at random in 10.200.0.0/13 (16 /24s) that no host route touches yet, so that
+ * parallel test files rarely meet and expectations about its first subnets hold.
+ */
+async function randomPool(): Promise<{ pool: string; first: string; second: string }> {
+  const routes = await readHostRoutes();
+  for (;;) {
+    const second = 200 + randomInt(8);
+    const third = randomInt(16) * 16;
+    const pool = `10.${second}.${third}.0/20`;
+    if (routes.some((route) => cidrsOverlap(route, pool))) continue;
+    return { pool, first: `10.${second}.${third}.0/24`, second: `10.${second}.${third + 1}.0/24` };
+  }
 }
 
 /** A bridge holding `address` (so that the host routes its subnet), deleted after the test. */
@@ -81,7 +85,7 @@ async function rejection(promise: Promise<unknown>): Promise<ComposeError> {
 
 describeIsolated('host routes', () => {
   it('lists every routed prefix of every table, without default', async () => {
-    const { first } = randomPool();
+    const { first } = await randomPool();
     const bridge = await routedBridge(first.replace('.0/24', '.1/24'));
     const entries = await readHostRouteEntries();
     expect(entries).toContainEqual(expect.objectContaining({ dst: first, dev: bridge }));
@@ -104,7 +108,7 @@ describeIsolated('host routes', () => {
 describeIsolated('subnet allocation', () => {
   it('allocates the first subnet of the pool that no host route uses, and records the claim', async () => {
     const dir = await claimsDir();
-    const { pool, first } = randomPool();
+    const { pool, first } = await randomPool();
     await routedBridge(first.replace('.0/24', '.1/24'));
     const bridge = `bth-${hex(5)}x`;
     const subnet = await allocateSubnet({ claimsDir: dir, pool, bridge, owner: 'berth:test:one' });
@@ -123,7 +127,7 @@ describeIsolated('subnet allocation', () => {
 
   it('gives concurrent callers different subnets', async () => {
     const dir = await claimsDir();
-    const { pool } = randomPool();
+    const { pool } = await randomPool();
     const bridges = [0, 1, 2, 3].map((i) => `bth-${hex(5)}${i}`);
     const subnets = await Promise.all(
       bridges.map((bridge) =>
@@ -138,7 +142,7 @@ describeIsolated('subnet allocation', () => {
 
   it('gives a bridge the subnet it already holds', async () => {
     const dir = await claimsDir();
-    const { pool } = randomPool();
+    const { pool } = await randomPool();
     const options = { claimsDir: dir, pool, bridge: `bth-${hex(5)}a`, owner: 'berth:test:again' };
     const subnet = await allocateSubnet(options);
     await allocateSubnet({ ...options, bridge: `bth-${hex(5)}b` });
@@ -148,7 +152,7 @@ describeIsolated('subnet allocation', () => {
 
   it('takes over a claim whose process is gone, and skips a live one', async () => {
     const dir = await claimsDir();
-    const { pool } = randomPool();
+    const { pool } = await randomPool();
     const probe = `bth-${hex(5)}p`;
     const free = await allocateSubnet({ claimsDir: dir, pool, bridge: probe, owner: 'probe' });
     await releaseSubnet(free, { claimsDir: dir, bridge: probe });
@@ -173,7 +177,7 @@ describeIsolated('subnet allocation', () => {
 
   it('counts a claim written before its pid started as stale (pid reused)', async () => {
     const dir = await claimsDir();
-    const { pool } = randomPool();
+    const { pool } = await randomPool();
     const probe = `bth-${hex(5)}p`;
     const free = await allocateSubnet({ claimsDir: dir, pool, bridge: probe, owner: 'probe' });
     await releaseSubnet(free, { claimsDir: dir, bridge: probe });
@@ -189,7 +193,7 @@ describeIsolated('subnet allocation', () => {
 
   it('says so when the pool is exhausted', async () => {
     const dir = await claimsDir();
-    const { first } = randomPool();
+    const { first } = await randomPool();
     const pool = first.replace('/24', '/25'); // two /26s
     await allocateSubnet({ claimsDir: dir, pool, prefixLength: 26, bridge: `bth-${hex(5)}1`, owner: 'a' });
     await allocateSubnet({ claimsDir: dir, pool, prefixLength: 26, bridge: `bth-${hex(5)}2`, owner: 'b' });
@@ -206,7 +210,7 @@ describeIsolated('subnet allocation', () => {
 describeIsolated('claiming an ipam subnet', () => {
   it('refuses a subnet a host route uses, naming the route and its device', async () => {
     const dir = await claimsDir();
-    const { first } = randomPool();
+    const { first } = await randomPool();
     const device = await routedBridge(first.replace('.0/24', '.1/24'));
     const wide = first.replace(/\.\d+\.0\/24$/, '.0.0/16');
     const error = await rejection(
@@ -219,7 +223,7 @@ describeIsolated('claiming an ipam subnet', () => {
 
   it('ignores the routes of the claiming bridge itself (an engine that restarted)', async () => {
     const dir = await claimsDir();
-    const { first } = randomPool();
+    const { first } = await randomPool();
     const bridge = await routedBridge(first.replace('.0/24', '.1/24'));
     await claimSubnet(first, { claimsDir: dir, bridge, owner: 'me' });
     expect(await claimFiles(dir)).toEqual([first.replace('/', '_')]);
@@ -227,7 +231,7 @@ describeIsolated('claiming an ipam subnet', () => {
 
   it('refuses a subnet overlapping another live berth network, and is idempotent for its holder', async () => {
     const dir = await claimsDir();
-    const { pool, first } = randomPool();
+    const { pool, first } = await randomPool();
     const holder = { claimsDir: dir, bridge: `bth-${hex(5)}h`, owner: 'berth:abc:back' };
     await claimSubnet(pool, holder);
     await claimSubnet(pool, holder);
@@ -252,7 +256,7 @@ describeIsolated('claiming an ipam subnet', () => {
 
   it('moves a bridge to its new subnet, dropping the old claim', async () => {
     const dir = await claimsDir();
-    const { first, second } = randomPool();
+    const { first, second } = await randomPool();
     const options = { claimsDir: dir, bridge: `bth-${hex(5)}m`, owner: 'm' };
     await claimSubnet(first, options);
     await claimSubnet(second, options);
@@ -261,7 +265,7 @@ describeIsolated('claiming an ipam subnet', () => {
 
   it('releases only its own claims', async () => {
     const dir = await claimsDir();
-    const { first, second } = randomPool();
+    const { first, second } = await randomPool();
     const mine = { claimsDir: dir, bridge: `bth-${hex(5)}r`, owner: 'r' };
     await claimSubnet(first, mine);
     await claimSubnet(second, { ...mine, bridge: `bth-${hex(5)}s` });
@@ -275,7 +279,7 @@ describeIsolated('claiming an ipam subnet', () => {
 
   it('releases every claim of a bridge', async () => {
     const dir = await claimsDir();
-    const { first } = randomPool();
+    const { first } = await randomPool();
     const bridge = `bth-${hex(5)}z`;
     await claimSubnet(first, { claimsDir: dir, bridge, owner: 'z' });
     expect(await releaseBridgeClaims(bridge, { claimsDir: dir })).toEqual([first]);
