@@ -1,6 +1,8 @@
 import type { Engine } from './types.js';
 import { createLocalEngine } from './local/engine.js';
-import { networkingOptions } from './local/network/mode.js';
+import { networkingOptions, settleNetworking } from './local/network/mode.js';
+import type { NetworkingMode } from './local/network/types.js';
+import { readProjectState } from './local/state-store.js';
 import { cleanStaleState, describeStale, detectStaleSupervisor } from './local/stale-cleanup.js';
 import { readLockHolder } from './local/project-lock.js';
 import { defaultStateRoot, projectPaths } from './local/state-dir.js';
@@ -49,6 +51,9 @@ export async function openProjectEngine(options: ProjectEngineOptions): Promise<
   const stateRoot = env.BERTH_STATE_DIR ? env.BERTH_STATE_DIR : defaultStateRoot(env as NodeJS.ProcessEnv);
   const location = { stateRoot, project: options.project };
 
+  // A forced mode is checked here too: a running host would otherwise be used as it is.
+  if (networking.networkingForced) await checkForcedNetworking(location, networking);
+
   const running = (await connectSupervisor(location)) ?? (await waitForStartingHost(location));
   if (running) return remoteAccess(running, location);
 
@@ -90,6 +95,14 @@ export async function openProjectEngine(options: ProjectEngineOptions): Promise<
     release: () => view.shutdown(),
     shutdownHost: () => view.shutdown(),
   };
+}
+
+async function checkForcedNetworking(
+  location: { stateRoot: string; project: string },
+  wanted: { networking: NetworkingMode; networkingForced: boolean },
+): Promise<void> {
+  const state = await readProjectState(projectPaths(location.stateRoot, location.project).stateFile);
+  if (state) settleNetworking(state, wanted);
 }
 
 /**

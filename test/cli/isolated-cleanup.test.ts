@@ -86,9 +86,9 @@ describeIsolated('isolated networking: clean-up and mode (CLI)', () => {
     TEST_TIMEOUT_MS,
   );
 
-  // BUG (isolated e2e): with the supervisor running, `--networking host` is ignored without a word.
+  // A running supervisor must not be reused as it is when another mode is forced.
   it(
-    'BUG: --networking host on a project created isolated is refused while its supervisor runs',
+    '--networking host on a project created isolated is refused while its supervisor runs',
     async () => {
       const p = await isolatedProject({ web: {} });
       await p.up();

@@ -41,6 +41,7 @@ import { emptyProjectState, ProjectStateStore } from './state-store.js';
 import { listProcessGroup } from './process-table.js';
 import { planExec, runExec } from './exec.js';
 import { IsolatedNetworking, removeRecordedNetworking } from './network/isolated-networking.js';
+import { settleNetworking } from './network/mode.js';
 import type { NetworkingMode } from './network/types.js';
 import type { ContainerRecord, NetworkRecord, ProjectState, VolumeRecord } from './types.js';
 
@@ -78,18 +79,10 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Lo
   const paths = await ensureProjectDir(options.stateRoot, options.project);
   const store = new ProjectStateStore(paths.stateFile);
   const state = (await store.load()) ?? emptyProjectState(options.project);
-  const wanted = options.networking ?? 'host';
-  const recorded = state.networking ?? 'host';
-  const inUse = state.containers.length > 0 || state.networks.length > 0;
-  if (inUse && recorded !== wanted && options.networkingForced === true) {
-    throw new ComposeError(
-      `project "${options.project}" was created with ${recorded} networking, not ${wanted} networking`,
-      {
-        hint: `run "berth down" first to recreate it with ${wanted} networking, or use --networking ${recorded}`,
-      },
-    );
-  }
-  state.networking = inUse ? recorded : wanted;
+  state.networking = settleNetworking(state, {
+    networking: options.networking ?? 'host',
+    networkingForced: options.networkingForced === true,
+  });
   const engine = new LocalEngine(options, paths, store, state);
   await engine.recover();
   return engine;

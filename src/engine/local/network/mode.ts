@@ -8,6 +8,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 
 import { ComposeError } from '../../../project/errors.js';
 import { IP, NSENTER } from './ip-command.js';
+import type { ProjectState } from '../types.js';
 import type { NetworkingMode } from './types.js';
 
 export const UNSHARE = '/usr/bin/unshare';
@@ -129,4 +130,25 @@ export function networkingOptions(env: Record<string, string | undefined>): {
 } {
   const choice = chooseNetworking({ env });
   return { networking: choice.mode, networkingForced: choice.forced };
+}
+
+/**
+ * The networking a project's engine uses: the project keeps the mode its containers and networks were
+ * created with; a mode that was forced and differs from it is refused (only `down` can change it).
+ */
+export function settleNetworking(
+  recorded: Pick<ProjectState, 'project' | 'networking' | 'containers' | 'networks'>,
+  wanted: { networking: NetworkingMode; networkingForced: boolean },
+): NetworkingMode {
+  const mode = recorded.networking ?? 'host';
+  if (recorded.containers.length === 0 && recorded.networks.length === 0) return wanted.networking;
+  if (mode !== wanted.networking && wanted.networkingForced) {
+    throw new ComposeError(
+      `project "${recorded.project}" was created with ${mode} networking, not ${wanted.networking} networking`,
+      {
+        hint: `run "berth down" first to recreate it with ${wanted.networking} networking, or use --networking ${mode}`,
+      },
+    );
+  }
+  return mode;
 }

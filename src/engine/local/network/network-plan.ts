@@ -23,6 +23,12 @@ export interface NetworkPlanInput {
   usedAddresses: (name: string) => ReadonlySet<string>;
 }
 
+/**
+ * No endpoint gets a default route: berth never turns on forwarding on the host's interfaces, so
+ * nothing beyond the host would answer, and a route into that silence makes every connection and DNS
+ * query to the outside hang until it times out. Without one they fail at once (network unreachable),
+ * while the host itself stays reachable at each network's gateway address (host-gateway).
+ */
 export function planContainerNetwork(input: NetworkPlanInput): ContainerNetworkPlan {
   const { request } = input;
   const service = request.service;
@@ -57,7 +63,6 @@ function attachments(request: ContainerCreateRequest): { key: string; priority: 
 function endpointsOf(input: NetworkPlanInput, aliases: Record<string, string[]>): NetworkEndpoint[] {
   const { request } = input;
   const endpoints: NetworkEndpoint[] = [];
-  let gatewayTaken = false;
   attachments(request).forEach(({ key }, index) => {
     const name = request.networkNames[key]!;
     const keyPath = ['services', request.serviceName, 'networks', key];
@@ -81,10 +86,6 @@ function endpointsOf(input: NetworkPlanInput, aliases: Record<string, string[]>)
       address,
       prefixLength: parseCidr(network.subnet).prefixLength,
     };
-    if (network.gateway !== undefined && !gatewayTaken) {
-      endpoint.defaultGateway = network.gateway;
-      gatewayTaken = true;
-    }
     endpoints.push(endpoint);
     aliases[name] = [...(config?.aliases ?? [])];
   });
