@@ -16,6 +16,7 @@ import type { ProgressEvent } from '../../src/reconcile/events.js';
 import { executePlan } from '../../src/reconcile/execute.js';
 import { observe } from '../../src/reconcile/observe.js';
 import { planDown, planUp } from '../../src/reconcile/plan.js';
+import { describeIsolated } from '../support/isolation.js';
 
 const node = JSON.stringify(process.execPath);
 const idle = `[${node}, "-e", "setInterval(() => {}, 1000)"]`;
@@ -268,5 +269,52 @@ describe('executePlan', () => {
       'container start demo-web-1',
     ]);
     expect((await b.engine.inspectContainer('demo-web-1')).id).not.toBe(old.id);
+  });
+});
+
+describeIsolated('executePlan with isolated networking', () => {
+  it('leaves a network an orphan still uses, with a warning, and carries on', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'berth-execute-isolated-'));
+    const engine = await createLocalEngine({
+      stateRoot: path.join(dir, 'state'),
+      project: 'demo',
+      networking: 'isolated',
+      subnetClaimsDir: path.join(dir, 'claims'),
+    });
+    cleanups.push(async () => {
+      const plan = planDown(null, await observe(engine, 'demo'), { removeOrphans: true });
+      await executePlan(plan, engine, { onEvent: () => undefined });
+      await engine.shutdown();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const load = async (compose: string): Promise<Project> => {
+      await writeFile(path.join(dir, 'compose.yaml'), compose);
+      return (await loadProject({ cwd: dir, projectName: 'demo', env: { PATH: process.env.PATH } })).project;
+    };
+    const both = `services:\n  web:\n    image: local\n    command: ${idle}\n  other:\n    image: local\n    command: ${idle}\n`;
+    const started = await executePlan(planUp(await load(both), await observe(engine, 'demo')), engine, {
+      onEvent: () => undefined,
+    });
+    expect(started.ok).toBe(true);
+
+    // web is gone from the file: down without --remove-orphans keeps it, and with it the network.
+    const onlyOther = `services:\n  other:\n    image: local\n    command: ${idle}\n`;
+    const plan = planDown(await load(onlyOther), await observe(engine, 'demo'), {});
+    expect(plan.operations.some((op) => op.kind === 'removeNetwork')).toBe(true);
+    const events: ProgressEvent[] = [];
+    const result = await executePlan(plan, engine, { onEvent: (e) => events.push(e) });
+
+    expect(result.failed).toEqual([]);
+    expect(result.ok).toBe(true);
+    expect(events).toContainEqual({
+      type: 'warning',
+      resource: 'Network demo_default',
+      message: 'network demo_default is in use by container demo-web-1 (remove the container first)',
+    });
+    const networkDone = events.filter((e) => e.type === 'operation' && e.resource === 'Network demo_default');
+    expect(networkDone.at(-1)).toMatchObject({ status: 'done', message: 'Resource is still in use' });
+    expect((await engine.listNetworks('demo')).map((n) => n.name)).toEqual(['demo_default']);
+    expect((await engine.inspectContainer('demo-web-1')).status).toBe('running');
+    await expect(engine.inspectContainer('demo-other-1')).rejects.toThrow(/no such container/);
   });
 });

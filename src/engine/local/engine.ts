@@ -382,6 +382,7 @@ class LocalEngine implements LocalEngineInstance {
     }
     record.state.status = 'removing';
     await replica.releaseSandbox();
+    this.isolated?.forget(record);
     this.replicas.delete(id);
     this.state.containers = this.state.containers.filter((c) => c.id !== id);
     await this.syncPorts(record.service);

@@ -24,6 +24,7 @@ import type {
   ProjectFilter,
   VolumeInfo,
 } from '../../../src/engine/types.js';
+import { ResourceInUseError } from '../../../src/engine/resource-in-use.js';
 import { ComposeError, ComposeErrors } from '../../../src/project/errors.js';
 
 function info(name: string, number: number): ContainerInfo {
@@ -387,5 +388,21 @@ describe('control socket', () => {
     expect((await stat(socketPath)).isSocket()).toBe(true);
     server = await serveEngine(engine, socketPath, { project: 'app' });
     expect((await (await connect()).ping()).pid).toBe(process.pid);
+  });
+});
+
+describe('control socket: a resource still in use', () => {
+  it('reaches the client as a ResourceInUseError, so that down can warn and carry on', async () => {
+    engine.removeNetwork = async (): Promise<void> => {
+      throw ResourceInUseError.of('network', 'app_default', 'app-web-1');
+    };
+    const client = await connect();
+    const error = await client.removeNetwork('app_default').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ResourceInUseError);
+    expect((error as ResourceInUseError).message).toBe(
+      'network app_default is in use by container app-web-1 (remove the container first)',
+    );
+    // The connection is still good for the next call.
+    expect((await client.ping()).pid).toBe(process.pid);
   });
 });

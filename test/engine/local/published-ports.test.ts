@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PortAllocator, isPortFree } from '../../../src/engine/local/port-allocator.js';
 import {
   PublishedPorts,
+  planPublications,
   portBindings,
   portPublishers,
   type PublishedBinding,
@@ -238,5 +239,108 @@ describe('PublishedPorts', () => {
       PublishedPort: host,
       Protocol: 'tcp',
     });
+  });
+});
+
+describe('planPublications with isolated networking (replicas carry their address)', () => {
+  const at = (number: number): { number: number; address: string } => ({
+    number,
+    address: `10.201.0.${number + 1}`,
+  });
+
+  it('ingress: one publication, balanced over every replica at its address and container port', () => {
+    // Even a host port equal to the container port goes through the proxy: replicas listen elsewhere.
+    const plan = planPublications('web', [binding(9000, 9000)], [at(3), at(1), at(2)]);
+    expect(plan).toEqual({
+      publications: [
+        {
+          key: '0',
+          index: 0,
+          binding: binding(9000, 9000),
+          backends: [
+            { replica: 1, port: 9000, address: '10.201.0.2' },
+            { replica: 2, port: 9000, address: '10.201.0.3' },
+            { replica: 3, port: 9000, address: '10.201.0.4' },
+          ],
+          members: [1, 2, 3],
+        },
+      ],
+      warnings: [],
+    });
+  });
+
+  it('every binding is published, with its own container port', () => {
+    const plan = planPublications(
+      'web',
+      [binding(0, 80), binding(8443, 443, { protocol: 'udp' })],
+      [at(1), at(2)],
+    );
+    expect(
+      plan.publications.map((p) => [p.key, p.index, p.backends.map((b) => `${b.address!}:${b.port!}`)]),
+    ).toEqual([
+      ['0', 0, ['10.201.0.2:80', '10.201.0.3:80']],
+      ['1', 1, ['10.201.0.2:443', '10.201.0.3:443']],
+    ]);
+    expect(plan.warnings).toEqual([]);
+  });
+
+  it('mode host with a range: one publication per replica', () => {
+    const ranged = binding(8000, 80, { mode: 'host', hostPortEnd: 8005 });
+    const plan = planPublications('web', [ranged], [at(1), at(2)]);
+    expect(plan.publications.map((p) => [p.key, p.members, p.backends])).toEqual([
+      ['0@1', [1], [{ replica: 1, port: 80, address: '10.201.0.2' }]],
+      ['0@2', [2], [{ replica: 2, port: 80, address: '10.201.0.3' }]],
+    ]);
+    expect(plan.warnings).toEqual([]);
+  });
+
+  it('mode host with a fixed port: the first replica only, and one warning', () => {
+    const fixed = binding(8080, 80, { mode: 'host' });
+    const plan = planPublications('web', [fixed], [at(2), at(3), at(4)]);
+    expect(plan.publications.map((p) => [p.key, p.members])).toEqual([['0@2', [2]]]);
+    expect(plan.warnings).toEqual([
+      'service "web": port 8080 (mode: host) is published by web-2 only; give "published" a range to publish every replica',
+    ]);
+  });
+
+  it('a replica without an address (sharing another’s network) is left out', () => {
+    const plan = planPublications('web', [binding(0, 80)], [at(1), { number: 2 }]);
+    expect(plan.publications[0]!.members).toEqual([1]);
+    expect(plan.publications[0]!.backends).toEqual([{ replica: 1, port: 80, address: '10.201.0.2' }]);
+  });
+});
+
+describe('PublishedPorts with isolated networking', () => {
+  /** A replica stand-in on its own loopback address (any 127/8 address is local on Linux). */
+  async function replicaAt(address: string, name: string, port: number): Promise<void> {
+    const server = createServer((s) => s.end(name));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, address, resolve);
+    });
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  }
+
+  it('balances one host port over replicas that all listen on the same port, each at its address', async () => {
+    const port = await free();
+    await replicaAt('127.0.0.2', 'web-1', port);
+    await replicaAt('127.0.0.3', 'web-2', port);
+    const ports = published();
+    const bindings = [binding(0, port)];
+    const result = await ports.sync('web', bindings, [
+      { number: 1, address: '127.0.0.2' },
+      { number: 2, address: '127.0.0.3' },
+    ]);
+    const host = result.boundPorts.get(1)![0]!;
+    expect(host).toBeGreaterThan(0);
+    expect(result.boundPorts.get(2)).toEqual([host]);
+    const answers: string[] = [];
+    for (let i = 0; i < 4; i++) answers.push(await ask(host));
+    expect(answers.sort()).toEqual(['web-1', 'web-1', 'web-2', 'web-2']);
+
+    // A replica that stops leaves the proxy, which keeps its host port.
+    const again = await ports.sync('web', bindings, [{ number: 2, address: '127.0.0.3' }]);
+    expect(again.boundPorts.get(2)).toEqual([host]);
+    for (let i = 0; i < 3; i++) expect(await ask(host)).toBe('web-2');
   });
 });

@@ -12,13 +12,14 @@ import type { Project } from '../../../project/types.js';
 import type { ContainerCreateRequest } from '../../types.js';
 import type { ReplicaSandbox } from '../replica.js';
 import type { ContainerNetworkPlan, ContainerRecord, NetworkRecord, ProjectState } from '../types.js';
+import { AddressClaims } from './address-claims.js';
 import { bridgeName, createBridge, deleteBridge, listOwnedBridges, ownerTag } from './bridge.js';
 import { renderHostsFile, type NameTableEntry } from './hosts-file.js';
 import { ip } from './ip-command.js';
-import { addressAt, formatCidr, parseAddress, prefixMask } from './ipv4.js';
+import { addressAt, formatAddress, formatCidr, parseAddress, parseCidr, prefixMask } from './ipv4.js';
 import { planContainerNetwork } from './network-plan.js';
 import { destroyRecordedSandbox, Sandbox, sandboxRecord } from './sandbox.js';
-import { allocateSubnet, claimSubnet, ipamSubnet, releaseSubnet } from './subnet-pool.js';
+import { allocateSubnet, claimSubnet, defaultClaimsDir, ipamSubnet, releaseSubnet } from './subnet-pool.js';
 import type { RealizedNetwork } from './types.js';
 
 export interface IsolatedNetworkingOptions {
@@ -42,8 +43,12 @@ export class IsolatedNetworking {
   /** Plans of containers being created (replicas are created in parallel): their addresses are taken. */
   private readonly pending = new Map<string, ContainerNetworkPlan>();
 
+  private readonly addressClaims: AddressClaims;
+
   constructor(private readonly options: IsolatedNetworkingOptions) {
     this.owner = ownerTag(options.stateRoot, options.project);
+    const claims = options.claimsDir ?? defaultClaimsDir();
+    this.addressClaims = new AddressClaims(path.join(path.dirname(claims), 'addresses'));
   }
 
   // ---- networks ----------------------------------------------------------------------------------
@@ -71,6 +76,7 @@ export class IsolatedNetworking {
       ...(wanted && Object.keys(wanted.auxAddresses).length > 0
         ? { reserved: Object.values(wanted.auxAddresses) }
         : {}),
+      ...(wanted ? {} : { allocated: true }),
     };
     await this.ensureBridge(record.realized);
   }
@@ -103,6 +109,7 @@ export class IsolatedNetworking {
     const realized: RealizedNetwork = {
       name,
       bridge,
+      shared: true,
       subnet: formatCidr({
         network: (parseAddress(address.local) & prefixMask(address.prefixLength)) >>> 0,
         prefixLength: address.prefixLength,
@@ -127,18 +134,45 @@ export class IsolatedNetworking {
       if (this.network(name) === undefined) await this.findExternal(name);
     }
     const plans = [...state.containers.map((c) => c.network), ...this.pending.values()];
-    const plan = planContainerNetwork({
-      request,
-      containerId: id,
-      hostname,
-      network: (name) => this.network(name),
-      usedAddresses: (name) =>
-        new Set(
-          plans.flatMap((p) => (p?.endpoints ?? []).filter((e) => e.network === name).map((e) => e.address)),
-        ),
-    });
-    this.pending.set(id, plan);
-    return plan;
+    const usedAddresses = (name: string): Set<string> => {
+      const used = plans.flatMap((p) =>
+        (p?.endpoints ?? []).filter((e) => e.network === name).map((e) => e.address),
+      );
+      const network = this.network(name);
+      return new Set(network?.shared ? [...used, ...this.addressClaims.taken(network.bridge)] : used);
+    };
+    for (let attempt = 0; ; attempt++) {
+      const plan = planContainerNetwork({
+        request,
+        containerId: id,
+        hostname,
+        network: (name) => this.network(name),
+        usedAddresses,
+      });
+      const shared = plan.endpoints.filter((e) => this.network(e.network)?.shared === true);
+      const claimed = shared.filter((e) => this.addressClaims.claim(e.bridge, e.address));
+      if (claimed.length === shared.length) {
+        this.pending.set(id, plan);
+        return plan;
+      }
+      // Another engine took one of them just now: give back what we got and choose again.
+      for (const e of claimed) this.addressClaims.release(e.bridge, e.address);
+      if (attempt >= 3) {
+        throw new ComposeError(
+          `service "${request.serviceName}": could not get a free address on a shared network`,
+          {
+            hint: 'another project is taking addresses on it at the same time; try again',
+          },
+        );
+      }
+    }
+  }
+
+  /** A container is gone: its addresses on shared networks are free for other projects. */
+  forget(record: ContainerRecord): void {
+    for (const e of record.network?.endpoints ?? []) {
+      if (this.network(e.network)?.shared === true) this.addressClaims.release(e.bridge, e.address);
+    }
   }
 
   /** The container's record is in the state now (or its creation failed): its plan is no longer pending. */
@@ -198,13 +232,33 @@ export class IsolatedNetworking {
     let up = this.bridges.get(network.name);
     if (!up) {
       up = (async () => {
-        await claimSubnet(network.subnet, this.claimOptions(network.bridge));
+        try {
+          await claimSubnet(network.subnet, this.claimOptions(network.bridge));
+        } catch (error) {
+          // Its subnet was taken while no engine of this project ran: a pool subnet moves, an ipam one can't.
+          if (!network.allocated || !(error instanceof ComposeError)) throw error;
+          this.moveNetwork(network, await allocateSubnet(this.claimOptions(network.bridge)));
+        }
         await createBridge(network, `${this.owner}:${network.name}`);
       })();
       this.bridges.set(network.name, up);
       up.catch(() => this.bridges.delete(network.name));
     }
     return up;
+  }
+
+  /** Gives a network (and every address on it, at the same offset) a new subnet. */
+  private moveNetwork(network: RealizedNetwork, subnet: string): void {
+    const from = parseCidr(network.subnet).network;
+    const to = parseCidr(subnet).network;
+    network.subnet = subnet;
+    if (network.gateway !== undefined) network.gateway = addressAt(subnet, 1);
+    for (const record of this.options.state().containers) {
+      for (const endpoint of record.network?.endpoints ?? []) {
+        if (endpoint.network !== network.name) continue;
+        endpoint.address = formatAddress(to + (parseAddress(endpoint.address) - from));
+      }
+    }
   }
 
   private async acquire(record: ContainerRecord): Promise<number> {
@@ -226,6 +280,16 @@ export class IsolatedNetworking {
       for (const endpoint of plan.endpoints) {
         const own = this.options.state().networks.find((n) => n.name === endpoint.network);
         if (own?.realized) await this.ensureBridge(own.realized);
+        // A shared network's address is claimed again by this engine (an earlier engine's claim lapsed with it).
+        if (
+          this.network(endpoint.network)?.shared &&
+          !this.addressClaims.claim(endpoint.bridge, endpoint.address)
+        ) {
+          throw new ComposeError(
+            `${record.name}: its address ${endpoint.address} on network ${endpoint.network} was taken by another project`,
+            { hint: `recreate it: berth up --force-recreate ${record.service}` },
+          );
+        }
       }
       network = { kind: 'new', endpoints: plan.endpoints };
       await this.writeHosts(record, true);

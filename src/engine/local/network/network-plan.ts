@@ -10,7 +10,7 @@ import type { ContainerCreateRequest } from '../../types.js';
 import { parseLink } from '../link-environment.js';
 import type { ContainerNetworkPlan } from '../types.js';
 import { vethName } from './bridge.js';
-import { addressAt, cidrContains, parseCidr } from './ipv4.js';
+import { addressAt, cidrContains, hostRange, parseAddress, parseCidr, tryParseAddress } from './ipv4.js';
 import type { NetworkEndpoint, RealizedNetwork } from './types.js';
 
 export interface NetworkPlanInput {
@@ -102,12 +102,20 @@ function chooseAddress(
   const { prefixLength } = parseCidr(network.subnet);
   const hosts = 2 ** (32 - prefixLength) - 2;
   if (wanted !== undefined) {
-    if (!cidrContains(network.subnet, wanted)) {
+    if (tryParseAddress(wanted) === undefined) {
+      throw new ComposeError(`ipv4_address "${wanted}" of network ${network.name} is not an IPv4 address`, {
+        keyPath,
+        hint: `write four numbers 0-255 separated by dots, inside ${network.subnet}`,
+      });
+    }
+    const { first, last } = hostRange(network.subnet);
+    const value = parseAddress(wanted);
+    if (!cidrContains(network.subnet, wanted) || value < parseAddress(first) || value > parseAddress(last)) {
       throw new ComposeError(
         `ipv4_address ${wanted} is not in the subnet ${network.subnet} of network ${network.name}`,
         {
           keyPath,
-          hint: `choose an address inside ${network.subnet}, or set the network's ipam subnet`,
+          hint: `choose an address from ${first} to ${last}, or set the network's ipam subnet`,
         },
       );
     }
@@ -120,14 +128,21 @@ function chooseAddress(
     return wanted;
   }
   const reserved = new Set(network.reserved ?? []);
-  for (let n = 1; n <= hosts; n++) {
+  for (let i = 1; i <= hosts; i++) {
+    // A shared network's owner counts up from the bottom; its guests count down from the top.
+    const n = network.shared === true ? hosts + 1 - i : i;
     const candidate = addressAt(network.subnet, n);
     if (network.ipRange !== undefined && !cidrContains(network.ipRange, candidate)) continue;
     if (candidate !== network.gateway && !used.has(candidate) && !reserved.has(candidate)) return candidate;
   }
-  throw new ComposeError(`network ${network.name} (${network.subnet}) has no free address left`, {
-    hint: 'give the network a larger subnet in its ipam config, or run fewer replicas',
-  });
+  const service = keyPath[1];
+  throw new ComposeError(
+    `service "${String(service)}": network ${network.name} (${network.subnet}) has no free address left`,
+    {
+      keyPath: keyPath.slice(0, -1),
+      hint: 'give the network a larger subnet in its ipam config, or run fewer replicas',
+    },
+  );
 }
 
 /** extra_hosts as host/address pairs; `host-gateway` is the gateway of the first network that has one. */

@@ -24,6 +24,10 @@ export interface RealizedNetwork {
   ipRange?: Cidr;
   /** ipam `aux_addresses`: never given to a replica. */
   reserved?: string[];
+  /** Allocated from the pool (no ipam subnet): may move to another subnet if its own was taken meanwhile. */
+  allocated?: boolean;
+  /** Another project's network (external): addresses are claimed machine-wide and taken from the top down. */
+  shared?: boolean;
 }
 
 /** One interface of a replica's network namespace, and the host end of its veth pair. */

@@ -55,7 +55,12 @@ describe('chooseNetworking', () => {
       support: unsupported,
       expected: { mode: 'host', forced: false, reason: unsupported.reason },
     },
-    { name: 'the flag forces host', flag: 'host', support: supported, expected: { mode: 'host', forced: true } },
+    {
+      name: 'the flag forces host',
+      flag: 'host',
+      support: supported,
+      expected: { mode: 'host', forced: true },
+    },
     {
       name: 'the flag forces isolated',
       flag: 'isolated',
@@ -113,7 +118,12 @@ describe('chooseNetworking', () => {
       support: unsupported,
       problem: /not available/,
     },
-    { name: 'an unknown flag value', flag: 'bridge', support: supported, problem: /--networking: .*"bridge"/ },
+    {
+      name: 'an unknown flag value',
+      flag: 'bridge',
+      support: supported,
+      problem: /--networking: .*"bridge"/,
+    },
     {
       name: 'an unknown BERTH_NETWORKING',
       env: { BERTH_NETWORKING: 'none' },
@@ -163,16 +173,37 @@ describe('settleNetworking', () => {
     ['a new project takes the wanted mode', state(undefined), 'isolated', false, 'isolated'],
     ['an empty project takes the wanted mode even if forced', state('host'), 'isolated', true, 'isolated'],
     ['a project in use keeps its mode', state('host', { containers: true }), 'isolated', false, 'host'],
-    ['a project with networks only keeps its mode', state('isolated', { networks: true }), 'host', false, 'isolated'],
-    ['an old state without a mode is host', state(undefined, { containers: true }), 'isolated', false, 'host'],
-    ['forcing the recorded mode is fine', state('isolated', { containers: true }), 'isolated', true, 'isolated'],
+    [
+      'a project with networks only keeps its mode',
+      state('isolated', { networks: true }),
+      'host',
+      false,
+      'isolated',
+    ],
+    [
+      'an old state without a mode is host',
+      state(undefined, { containers: true }),
+      'isolated',
+      false,
+      'host',
+    ],
+    [
+      'forcing the recorded mode is fine',
+      state('isolated', { containers: true }),
+      'isolated',
+      true,
+      'isolated',
+    ],
   ] as const)('%s', (_, recorded, wanted, forced, expected) => {
     expect(settleNetworking(recorded, { networking: wanted, networkingForced: forced })).toBe(expected);
   });
 
   it('refuses to force another mode on a project in use, saying how to change it', () => {
     const error = failure(() =>
-      settleNetworking(state('host', { containers: true }), { networking: 'isolated', networkingForced: true }),
+      settleNetworking(state('host', { containers: true }), {
+        networking: 'isolated',
+        networkingForced: true,
+      }),
     );
     expect(error.problem).toBe('project "p" was created with host networking, not isolated networking');
     expect(error.hint).toMatch(/berth down/);

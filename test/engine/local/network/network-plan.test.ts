@@ -198,7 +198,11 @@ describe('planContainerNetwork: addresses', () => {
       used: ['10.201.1.2', '10.201.1.3', '10.201.1.5'],
       expected: '10.201.1.4',
     },
-    { name: 'the first host address on an internal network (no gateway)', network: hidden, expected: '10.201.3.1' },
+    {
+      name: 'the first host address on an internal network (no gateway)',
+      network: hidden,
+      expected: '10.201.3.1',
+    },
     {
       name: 'a gateway given in ipam is skipped, not .1',
       network: { ...front, gateway: '10.201.1.2' },
@@ -243,7 +247,12 @@ describe('planContainerNetwork: addresses', () => {
   }[] = [
     { name: 'outside the subnet', address: '10.9.9.9', problem: /not in the subnet 10\.201\.1\.0\/24/ },
     { name: 'the gateway', address: '10.201.1.1', problem: /already in use/ },
-    { name: 'taken by another container', address: '10.201.1.9', used: ['10.201.1.9'], problem: /already in use/ },
+    {
+      name: 'taken by another container',
+      address: '10.201.1.9',
+      used: ['10.201.1.9'],
+      problem: /already in use/,
+    },
     {
       name: 'an aux address',
       address: '10.201.1.9',
@@ -266,22 +275,26 @@ describe('planContainerNetwork: addresses', () => {
     expect(error.hint).toBeTruthy();
   });
 
-  it('BUG: an ipv4_address that is not an address says neither where nor which network', () => {
+  it('refuses an ipv4_address that is not an address, naming the network and the key path', () => {
     const error = failure(() =>
       plan({ networks: { front: { ipv4_address: 'db.local' } } }, { front: 'p_front' }),
     );
     expect(error.problem).toContain('db.local');
+    expect(error.problem).toContain('p_front');
     expect(error.keyPath).toEqual(['services', 'web', 'networks', 'front', 'ipv4_address']);
+    expect(error.hint).toBeTruthy();
   });
 
   // Docker refuses these: the network and broadcast addresses are no host's.
   it.each(['10.201.1.0', '10.201.1.255'])(
-    'BUG: accepts the network or broadcast address as ipv4_address (%s)',
+    'refuses the network or broadcast address as ipv4_address (%s)',
     (address) => {
       const error = failure(() =>
         plan({ networks: { front: { ipv4_address: address } } }, { front: 'p_front' }),
       );
+      expect(error.problem).toContain(address);
       expect(error.keyPath).toEqual(['services', 'web', 'networks', 'front', 'ipv4_address']);
+      expect(error.hint).toMatch(/10\.201\.1\.1 to 10\.201\.1\.254/);
     },
   );
 
@@ -290,16 +303,24 @@ describe('planContainerNetwork: addresses', () => {
     const result = plan({ networks: { n: null } }, { n: 'p_front' }, { networks: [tiny] });
     expect(result.endpoints[0]!.address).toBe('10.201.1.2');
     const error = failure(() =>
-      plan({ networks: { n: null } }, { n: 'p_front' }, { networks: [tiny], used: { p_front: ['10.201.1.2'] } }),
+      plan(
+        { networks: { n: null } },
+        { n: 'p_front' },
+        { networks: [tiny], used: { p_front: ['10.201.1.2'] } },
+      ),
     );
     expect(error.problem).toMatch(/p_front \(10\.201\.1\.0\/30\) has no free address left/);
     expect(error.hint).toBeTruthy();
   });
 
-  it('BUG: a full network names neither the service nor the key path', () => {
+  it('says which service and key path found a network full', () => {
     const tiny: RealizedNetwork = { ...front, subnet: '10.201.1.0/30', gateway: '10.201.1.1' };
     const error = failure(() =>
-      plan({ networks: { n: null } }, { n: 'p_front' }, { networks: [tiny], used: { p_front: ['10.201.1.2'] } }),
+      plan(
+        { networks: { n: null } },
+        { n: 'p_front' },
+        { networks: [tiny], used: { p_front: ['10.201.1.2'] } },
+      ),
     );
     expect(error.keyPath).toEqual(['services', 'web', 'networks', 'n']);
     expect(error.problem).toContain('"web"');
