@@ -148,6 +148,28 @@ describeIsolated('isolated networking: names and addresses (CLI)', () => {
     TEST_TIMEOUT_MS,
   );
 
+  it(
+    "an external network is another project's: its replicas are reached there, at addresses of their own",
+    async () => {
+      const shared = `berth-ext-${randomBytes(4).toString('hex')}`;
+      const owner = await isolatedProject(
+        { srv: { script: server(9000, { reply: 'owner' }), networks: ['shared'] } },
+        { networks: { shared: { name: shared } } },
+      );
+      await owner.up();
+      const guest = await isolatedProject(
+        { cli: { networks: ['shared'] } },
+        { networks: { shared: { name: shared, external: true } } },
+      );
+      await guest.up();
+      const ownerAddress = (await owner.berth(['exec', '-T', 'srv', 'hostname', '-i'])).stdout.trim();
+      const guestAddress = (await guest.berth(['exec', '-T', 'cli', 'hostname', '-i'])).stdout.trim();
+      expect(guestAddress).not.toBe(ownerAddress);
+      expect(await guest.exec('cli', get(`http://${ownerAddress}:9000`))).toBe('OK owner');
+    },
+    TEST_TIMEOUT_MS,
+  );
+
   it('leaves the host its own /etc/hosts and hostname', async () => {
     expect(await readFile('/etc/hosts', 'utf8')).toBe(hostBefore?.hosts);
     expect(hostname()).toBe(hostBefore?.hostname);
