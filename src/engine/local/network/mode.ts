@@ -32,7 +32,8 @@ export interface IsolationSupport {
 const CAP_NET_ADMIN = 12;
 const CAP_SYS_ADMIN = 21;
 
-function executable(file: string): boolean {
+/** Whether `file` exists and this process may run it. */
+export function executable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
     return true;

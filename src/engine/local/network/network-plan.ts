@@ -45,6 +45,15 @@ export function planContainerNetwork(input: NetworkPlanInput): ContainerNetworkP
   else if (mode?.startsWith('service:')) plan = { ...base, mode: 'join', join: { service: mode.slice(8) } };
   else if (mode?.startsWith('container:')) {
     plan = { ...base, mode: 'join', join: { container: mode.slice(10) } };
+  } else if (mode !== undefined && request.networkNames[mode] === undefined) {
+    // `bridge` (Docker's default network) or a name that is no network of the project.
+    throw new ComposeError(
+      `service "${request.serviceName}": network_mode "${mode}" is not a network of this project`,
+      {
+        keyPath: ['services', request.serviceName, 'network_mode'],
+        hint: 'remove network_mode to use the project\'s default network, or name one of its networks under "networks"',
+      },
+    );
   } else plan = { ...base, mode: 'networks', endpoints: endpointsOf(input, base.aliases) };
   plan.extraHosts = extraHosts(request, plan.endpoints, input.network);
   return plan;

@@ -5,11 +5,11 @@
  * replica's processes enter it with nsenter. Nothing persists: when the holder and the entered
  * processes die, the kernel removes the namespaces, the mount and the veth pairs.
  */
-import { accessSync, constants } from 'node:fs';
 
 import { ComposeError } from '../../../project/errors.js';
 import { processStartTimeMs, isProcessAlive } from '../process-liveness.js';
 import { IP, ipBatch, NetworkCommandError, NSENTER, runTool } from './ip-command.js';
+import { executable } from './mode.js';
 import { Holder } from './sandbox-holder.js';
 import type { NetworkEndpoint } from './types.js';
 
@@ -215,15 +215,6 @@ async function deleteLinks(names: readonly string[]): Promise<void> {
       .split('\n')
       .filter((line) => line.trim() !== '' && !/^(Cannot find device|Command failed)/.test(line));
     if (real.length > 0) throw error;
-  }
-}
-
-function executable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -104,6 +104,13 @@ describe('planContainerNetwork: network_mode', () => {
     ]);
   });
 
+  it("refuses network_mode bridge (Docker's default network), naming the service and key", () => {
+    const error = failure(() => plan({ network_mode: 'bridge' }, {}));
+    expect(error.problem).toContain('network_mode "bridge"');
+    expect(error.problem).toContain('"web"');
+    expect(error.keyPath).toEqual(['services', 'web', 'network_mode']);
+  });
+
   it('keeps links and extra_hosts whatever the mode', () => {
     const result = plan(
       { network_mode: 'host', links: ['db', 'cache:c', 'queue:'], extra_hosts: { a: ['1.2.3.4'] } },
