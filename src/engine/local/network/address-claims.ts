@@ -4,7 +4,15 @@
  * machine-wide folder, one file per address, created exclusively and holding the claiming engine's
  * pid. A claim whose engine is gone (pid dead, or reused by a later process) is free again.
  */
-import { mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 
 import { isRecordedProcessAlive } from '../process-liveness.js';
