@@ -170,6 +170,22 @@ export async function executePlan(
   return result;
 }
 
+/** As docker compose: a network or volume other containers still use stays, with a warning. */
+async function removeUnlessInUse(
+  op: Operation,
+  remove: () => Promise<void>,
+  options: ExecuteOptions,
+): Promise<string | undefined> {
+  try {
+    await remove();
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof ResourceInUseError)) throw error;
+    options.onEvent({ type: 'warning', resource: operationResource(op), message: error.message });
+    return 'Resource is still in use';
+  }
+}
+
 /** The one engine call of an operation; returns the word for its `done` event when it is not the usual one. */
 async function perform(
   op: Operation,
@@ -211,18 +227,9 @@ async function perform(
       await engine.renameContainer(id(op.target.ref, op.target.name), op.target.newName);
       return undefined;
     case 'removeNetwork':
-      try {
-        await engine.removeNetwork(op.target.name);
-      } catch (error) {
-        // As docker compose: a network other containers still use stays, with a warning.
-        if (!(error instanceof ResourceInUseError)) throw error;
-        options.onEvent({ type: 'warning', resource: operationResource(op), message: error.message });
-        return 'Resource is still in use';
-      }
-      return undefined;
+      return removeUnlessInUse(op, () => engine.removeNetwork(op.target.name), options);
     case 'removeVolume':
-      await engine.removeVolume(op.target.name);
-      return undefined;
+      return removeUnlessInUse(op, () => engine.removeVolume(op.target.name), options);
     case 'waitCondition':
       return waitForCondition(
         engine,

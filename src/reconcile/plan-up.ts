@@ -256,22 +256,10 @@ function planNetworks(
   observed: ObservedState,
   services: readonly string[],
 ): Map<string, string> {
-  const ops = new Map<string, string>();
-  const existing = new Set(observed.networks.map((n) => n.name));
-  for (const key of usedKeys(services, (s) => serviceNetworkKeys(project, project.services[s]!))) {
-    const definition = project.networks[key]!;
-    // External networks are not berth's to create; the engine reports a missing one when it attaches.
-    if (definition.external === true || existing.has(definition.name)) continue;
-    ops.set(
-      key,
-      b.add('createNetwork', definition.name, {
-        key,
-        name: definition.name,
-        request: networkCreateRequest(project, key),
-      }),
-    );
-  }
-  return ops;
+  const keys = usedKeys(services, (s) => serviceNetworkKeys(project, project.services[s]!));
+  return planResources('network', project.networks, observed.networks, keys, (key, name) =>
+    b.add('createNetwork', name, { key, name, request: networkCreateRequest(project, key) }),
+  );
 }
 
 function planVolumes(
@@ -280,25 +268,34 @@ function planVolumes(
   observed: ObservedState,
   services: readonly string[],
 ): Map<string, string> {
+  const keys = usedKeys(services, (s) => serviceVolumeKeys(project, project.services[s]!));
+  return planResources('volume', project.volumes, observed.volumes, keys, (key, name) =>
+    b.add('createVolume', name, { key, name, request: volumeCreateRequest(project, key) }),
+  );
+}
+
+/**
+ * Creates the networks or volumes (by compose key) that do not exist yet; returns their operation ids
+ * by key. An external one is never created: it must exist already (observe looked it up).
+ */
+function planResources(
+  kind: 'network' | 'volume',
+  definitions: Record<string, { name: string; external?: boolean }>,
+  existing: readonly { name: string }[],
+  keys: readonly string[],
+  create: (key: string, name: string) => string,
+): Map<string, string> {
   const ops = new Map<string, string>();
-  const existing = new Set(observed.volumes.map((v) => v.name));
-  for (const key of usedKeys(services, (s) => serviceVolumeKeys(project, project.services[s]!))) {
-    const definition = project.volumes[key]!;
-    if (existing.has(definition.name)) continue;
-    if (definition.external === true) {
-      throw new ComposeError(`external volume "${definition.name}" not found`, {
-        keyPath: ['volumes', key],
-        hint: `create it first, or remove "external: true" so that berth creates it`,
+  for (const key of keys) {
+    const { name, external } = definitions[key]!;
+    if (existing.some((r) => r.name === name)) continue;
+    if (external === true) {
+      throw new ComposeError(`external ${kind} "${name}" not found`, {
+        keyPath: [`${kind}s`, key],
+        hint: 'create it first, or remove "external: true" so that berth creates it',
       });
     }
-    ops.set(
-      key,
-      b.add('createVolume', definition.name, {
-        key,
-        name: definition.name,
-        request: volumeCreateRequest(project, key),
-      }),
-    );
+    ops.set(key, create(key, name));
   }
   return ops;
 }

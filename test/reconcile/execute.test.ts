@@ -318,3 +318,44 @@ describeIsolated('executePlan with isolated networking', () => {
     await expect(engine.inspectContainer('demo-other-1')).rejects.toThrow(/no such container/);
   });
 });
+
+describe('executePlan with a volume still in use', () => {
+  it('leaves a volume an orphan still mounts, with a warning, and carries on (down -v)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'berth-execute-volume-'));
+    const engine = await createLocalEngine({ stateRoot: path.join(dir, 'state'), project: 'demo' });
+    cleanups.push(async () => {
+      const plan = planDown(null, await observe(engine, 'demo'), { removeOrphans: true, volumes: true });
+      await executePlan(plan, engine, { onEvent: () => undefined });
+      await engine.shutdown();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const load = async (compose: string): Promise<Project> => {
+      await writeFile(path.join(dir, 'compose.yaml'), compose);
+      return (await loadProject({ cwd: dir, projectName: 'demo', env: { PATH: process.env.PATH } })).project;
+    };
+    const web = `  web:\n    image: local\n    command: ${idle}\n    volumes: [data:/data]\n`;
+    const other = `  other:\n    image: local\n    command: ${idle}\n    volumes: [data:/data]\n`;
+    const volumes = 'volumes:\n  data: {}\n';
+    const started = await executePlan(
+      planUp(await load(`services:\n${web}${other}${volumes}`), await observe(engine, 'demo')),
+      engine,
+      { onEvent: () => undefined },
+    );
+    expect(started.ok).toBe(true);
+
+    const plan = planDown(await load(`services:\n${other}${volumes}`), await observe(engine, 'demo'), {
+      volumes: true,
+    });
+    expect(plan.operations.some((op) => op.kind === 'removeVolume')).toBe(true);
+    const events: ProgressEvent[] = [];
+    const result = await executePlan(plan, engine, { onEvent: (e) => events.push(e) });
+
+    expect(result.ok).toBe(true);
+    expect(events).toContainEqual({
+      type: 'warning',
+      resource: 'Volume demo_data',
+      message: 'volume demo_data is in use by container demo-web-1 (remove the container first)',
+    });
+    expect((await engine.listVolumes('demo')).map((v) => v.name)).toEqual(['demo_data']);
+  });
+});

@@ -346,7 +346,7 @@ describe('planUp: selected services', () => {
 });
 
 describe('planUp: resources', () => {
-  it('does not create external resources, and refuses a missing external volume', () => {
+  it('does not create external resources, and refuses a missing external network or volume', () => {
     const project = makeProject(
       {
         app: {
@@ -356,8 +356,13 @@ describe('planUp: resources', () => {
       },
       { volumes: { shared: { external: true } }, networks: { outside: { external: true } } },
     );
-    expect(() => planUp(project, nothing(project))).toThrow(/external volume "shared" not found/);
-    const observed: ObservedState = { ...nothing(project), volumes: [{ name: 'shared', labels: {} }] };
+    expect(() => planUp(project, nothing(project))).toThrow(/external network "outside" not found/);
+    const withNetwork: ObservedState = {
+      ...nothing(project),
+      networks: [{ id: 'n', name: 'outside', labels: {}, external: true }],
+    };
+    expect(() => planUp(project, withNetwork)).toThrow(/external volume "shared" not found/);
+    const observed: ObservedState = { ...withNetwork, volumes: [{ name: 'shared', labels: {} }] };
     expect(summary(planUp(project, observed))).toEqual([
       'createContainer demo-app-1',
       'startContainer demo-app-1',

@@ -244,11 +244,7 @@ class LocalEngine implements LocalEngineInstance {
 
   async removeVolume(name: string): Promise<void> {
     const inUse = this.state.containers.find((c) => c.spec.mounts.some((m) => m.volumeName === name));
-    if (inUse) {
-      throw new ComposeError(`volume ${name} is in use by container ${inUse.name}`, {
-        hint: 'remove the container first',
-      });
-    }
+    if (inUse) throw ResourceInUseError.of('volume', name, inUse.name);
     const index = this.state.volumes.findIndex((v) => v.name === name);
     if (index >= 0) this.state.volumes.splice(index, 1);
     await rm(path.dirname(volumeDataDir(this.options.stateRoot, name)), { recursive: true, force: true });

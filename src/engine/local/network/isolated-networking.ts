@@ -13,7 +13,14 @@ import type { ContainerCreateRequest } from '../../types.js';
 import type { ReplicaSandbox } from '../replica.js';
 import type { ContainerNetworkPlan, ContainerRecord, NetworkRecord, ProjectState } from '../types.js';
 import { AddressClaims } from './address-claims.js';
-import { bridgeName, createBridge, deleteBridge, listOwnedBridges, ownerTag } from './bridge.js';
+import {
+  bridgeName,
+  createBridge,
+  deleteBridge,
+  listOwnedBridges,
+  OWNER_PREFIX,
+  ownerTag,
+} from './bridge.js';
 import { renderHostsFile, type NameTableEntry } from './hosts-file.js';
 import { ip } from './ip-command.js';
 import { addressAt, formatAddress, formatCidr, parseAddress, parseCidr, prefixMask } from './ipv4.js';
@@ -40,6 +47,7 @@ export class IsolatedNetworking {
   private readonly externals = new Map<string, RealizedNetwork>();
   private readonly hostsWritten = new Map<string, string>();
   private hostsRefresh: Promise<void> = Promise.resolve();
+  private queuedRefresh: Promise<void> | undefined;
   /** Plans of containers being created (replicas are created in parallel): their addresses are taken. */
   private readonly pending = new Map<string, ContainerNetworkPlan>();
 
@@ -199,11 +207,16 @@ export class IsolatedNetworking {
 
   /** Rewrites the hosts file of every live sandbox whose view changed. */
   refreshHosts(): Promise<void> {
-    this.hostsRefresh = this.hostsRefresh.then(
-      () => this.writeAllHosts(),
-      () => this.writeAllHosts(),
-    );
-    return this.hostsRefresh;
+    // Many replicas start at once: a refresh not begun yet will see every change made before it runs.
+    if (this.queuedRefresh) return this.queuedRefresh;
+    const run = (): Promise<void> => {
+      this.queuedRefresh = undefined;
+      return this.writeAllHosts();
+    };
+    const next = this.hostsRefresh.then(run, run);
+    this.queuedRefresh = next;
+    this.hostsRefresh = next;
+    return next;
   }
 
   /** Engine shutdown: every sandbox and bridge goes; records (and their subnets) stay for the next engine. */
@@ -382,11 +395,18 @@ export async function removeRecordedNetworking(state: ProjectState): Promise<str
     delete record.state.sandbox;
     removed.push(`removed the network sandbox of ${record.name}`);
   }
-  for (const network of state.networks) {
-    if (!network.realized || network.external) continue;
-    if (!(await bridgeExists(network.realized.bridge))) continue;
-    await deleteBridge(network.realized.bridge);
-    removed.push(`removed bridge ${network.realized.bridge} of network ${network.name}`);
+  const recorded = state.networks.filter((n) => n.realized && !n.external);
+  // One listing of the host's berth bridges, not one command per network (every view of a project runs this).
+  // Without iproute2 (a project made as root, looked at elsewhere) there is nothing this process could remove.
+  const present =
+    recorded.length === 0
+      ? []
+      : (await listOwnedBridges(OWNER_PREFIX).catch(() => [])).map((bridge) => bridge.name);
+  for (const network of recorded) {
+    const bridge = network.realized!.bridge;
+    if (!present.includes(bridge)) continue;
+    await deleteBridge(bridge);
+    removed.push(`removed bridge ${bridge} of network ${network.name}`);
   }
   return removed;
 }
@@ -409,13 +429,6 @@ function nameEntry(record: ContainerRecord, running: boolean): NameTableEntry {
     links: plan.links,
     extraHosts: plan.extraHosts,
   };
-}
-
-async function bridgeExists(name: string): Promise<boolean> {
-  return ip(['link', 'show', 'dev', name]).then(
-    () => true,
-    () => false,
-  );
 }
 
 /** The first IPv4 address of an interface, or undefined when it has none or does not exist. */
