@@ -18,6 +18,7 @@ import { NSENTER } from '../../../src/engine/local/network/ip-command.js';
 import { Sandbox } from '../../../src/engine/local/network/sandbox.js';
 import type { RuntimeSpec } from '../../../src/engine/local/types.js';
 import { describeIsolated } from '../../support/isolation.js';
+import { runtimeSpec } from './runtime-spec-fixture.js';
 
 const run = promisify(execFile);
 
@@ -56,22 +57,13 @@ describe('confinedCommand', () => {
 });
 
 function spec(extra: Partial<RuntimeSpec> = {}): RuntimeSpec {
-  return {
-    argv: ['server'],
+  return runtimeSpec(['server'], {
     env: { PATH: '/usr/bin:/bin', A: 'spec' },
     cwd: '/srv/app',
-    stopSignal: 'SIGTERM',
     stopGracePeriodMs: 1000,
-    restart: { policy: 'no' },
-    logging: { maxFiles: 1 },
-    ports: [],
-    mounts: [],
-    tty: false,
-    stdinOpen: false,
-    command: 'server',
     image: 'local',
     ...extra,
-  };
+  });
 }
 
 describe('planExec', () => {

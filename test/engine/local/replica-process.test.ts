@@ -15,6 +15,7 @@ import {
 import type { RuntimeSpec } from '../../../src/engine/local/types.js';
 import { ComposeError } from '../../../src/project/errors.js';
 import { isProcessAlive as isAlive } from '../../../src/engine/local/process-liveness.js';
+import { runtimeSpec } from './runtime-spec-fixture.js';
 
 let dir: string;
 const started: ReplicaProcess[] = [];
@@ -37,22 +38,7 @@ afterEach(async () => {
 });
 
 function spec(argv: string[], extra: Partial<RuntimeSpec> = {}): RuntimeSpec {
-  return {
-    argv,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-    cwd: dir,
-    stopSignal: 'SIGTERM',
-    stopGracePeriodMs: 10_000,
-    restart: { policy: 'no' },
-    logging: { maxFiles: 1 },
-    ports: [],
-    mounts: [],
-    tty: false,
-    stdinOpen: false,
-    command: argv.join(' '),
-    image: 'test',
-    ...extra,
-  };
+  return runtimeSpec(argv, { cwd: dir, ...extra });
 }
 
 function node(script: string): string[] {

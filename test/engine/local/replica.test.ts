@@ -15,6 +15,7 @@ import type { ContainerRecord, ContainerRuntimeState, RuntimeSpec } from '../../
 import type { EngineEvent } from '../../../src/engine/types.js';
 import { ComposeError } from '../../../src/project/errors.js';
 import { isProcessAlive as isAlive } from '../../../src/engine/local/process-liveness.js';
+import { runtimeSpec } from './runtime-spec-fixture.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 let dir: string;
@@ -55,21 +56,7 @@ function makeRecord(spec: Partial<RuntimeSpec> & { argv: string[] }): ContainerR
     configHash: 'hash',
     created: new Date().toISOString(),
     dir: path.join(dir, 'containers', id),
-    spec: {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-      cwd: dir,
-      stopSignal: 'SIGTERM',
-      stopGracePeriodMs: 10_000,
-      restart: { policy: 'no' },
-      logging: { maxFiles: 1 },
-      ports: [],
-      mounts: [],
-      tty: false,
-      stdinOpen: false,
-      command: spec.argv.join(' '),
-      image: 'node',
-      ...spec,
-    },
+    spec: runtimeSpec(spec.argv, { cwd: dir, image: 'node', ...spec }),
     state: {
       status: 'created',
       exitCode: 0,

@@ -20,6 +20,7 @@ import {
 } from '../../../src/engine/local/state-store.js';
 import type { ContainerRecord, ProjectState } from '../../../src/engine/local/types.js';
 import { transpileSources, type Transpiled } from './transpile.js';
+import { runtimeSpec } from './runtime-spec-fixture.js';
 
 let root: string;
 beforeEach(async () => {
@@ -41,21 +42,7 @@ function container(name: string, pgid?: number): ContainerRecord {
     configHash: 'abc',
     created: '2024-01-01T00:00:00.000Z',
     dir: `/state/projects/app/containers/id-${name}`,
-    spec: {
-      argv: ['node', 'server.js'],
-      env: { PATH: '/usr/bin' },
-      cwd: '/srv',
-      stopSignal: 'SIGTERM',
-      stopGracePeriodMs: 10_000,
-      restart: { policy: 'no' },
-      logging: { maxFiles: 1 },
-      ports: [],
-      mounts: [],
-      tty: false,
-      stdinOpen: false,
-      command: 'node server.js',
-      image: 'node',
-    },
+    spec: runtimeSpec(['node', 'server.js'], { env: { PATH: '/usr/bin' }, cwd: '/srv', image: 'node' }),
     state: {
       status: 'running',
       exitCode: 0,

@@ -13,6 +13,7 @@ import { isProcessAlive, isProcessGroupAlive } from '../../../src/engine/local/p
 import { emptyProjectState } from '../../../src/engine/local/state-store.js';
 import type { ContainerRecord } from '../../../src/engine/local/types.js';
 import { killRecordedGroups } from '../../../src/engine/local/watchdog.js';
+import { runtimeSpec } from './runtime-spec-fixture.js';
 import { transpileSources, type Transpiled } from './transpile.js';
 
 let compiled: Transpiled;
@@ -65,21 +66,7 @@ function record(name: string, pgid: number): ContainerRecord {
     configHash: 'h',
     created: new Date().toISOString(),
     dir,
-    spec: {
-      argv: ['sh'],
-      env: {},
-      cwd: dir,
-      stopSignal: 'SIGTERM',
-      stopGracePeriodMs: 1000,
-      restart: { policy: 'no' },
-      logging: { maxFiles: 1 },
-      ports: [],
-      mounts: [],
-      tty: false,
-      stdinOpen: false,
-      command: 'sh',
-      image: 'sh',
-    },
+    spec: runtimeSpec(['sh'], { env: {}, cwd: dir, stopGracePeriodMs: 1000, image: 'sh' }),
     state: {
       status: 'running',
       pid: pgid,
