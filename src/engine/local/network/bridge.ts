@@ -10,6 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 import { ComposeError } from '../../../project/errors.js';
+import { admitBridgedTraffic, forgetBridgedTraffic } from './bridge-firewall.js';
 import { ip, ipBatch, NetworkCommandError } from './ip-command.js';
 import { addressAt, parseCidr } from './ipv4.js';
 import type { RealizedNetwork } from './types.js';
@@ -92,6 +93,7 @@ export async function createBridge(
       `link set dev ${network.bridge} mtu ${mtu} up`,
     ];
     await ipBatch(lines);
+    await admitBridgedTraffic(network.bridge);
   } catch (error) {
     if (error instanceof NetworkCommandError) {
       throw new ComposeError(
@@ -111,9 +113,9 @@ export async function deleteBridge(name: string): Promise<void> {
   try {
     await ip(['link', 'del', 'dev', name]);
   } catch (error) {
-    if (error instanceof NetworkCommandError && isMissingDevice(error)) return;
-    throw error;
+    if (!(error instanceof NetworkCommandError && isMissingDevice(error))) throw error;
   }
+  await forgetBridgedTraffic(name);
 }
 
 export interface OwnedBridge {
