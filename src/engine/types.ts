@@ -46,6 +46,11 @@ export interface ContainerInfo {
   startedAt?: string;
   finishedAt?: string;
   publishers: PortPublisher[];
+  /**
+   * From createContainer only: attributes of the service this engine cannot honour, one sentence each
+   * naming the service and the attribute (`service "web": devices are not supported ...`).
+   */
+  warnings?: string[];
 }
 
 export interface NetworkInfo {
@@ -147,6 +152,34 @@ export interface ExecPlan {
   gid?: number;
 }
 
+/** Streams an attached `exec` copies from and to (engines that run the command elsewhere). */
+export interface ExecStdio {
+  stdin?: NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+/** What `up`, `run`, `pull` and `build` ask of an engine that runs images, before creating containers. */
+export interface ImagesRequest {
+  project: { name: string; workingDir: string };
+  /** The services about to run, by name. */
+  services: Record<string, Service>;
+  /** `--build`: build every service with `build:`; `--no-build`: never (a missing image is an error); default: build what is missing. */
+  build: 'missing' | 'always' | 'never';
+  /** `--pull`: overrides each service's pull_policy. */
+  pull?: 'always' | 'missing' | 'never';
+  /** `--quiet-pull`: no per-layer progress. */
+  quiet?: boolean;
+}
+
+/**
+ * Progress of pulls and builds, one line per image or service as compose shows them
+ * (`Image busybox` Pulling/Pulled, `Service web` Building/Built); `warning` for what does not stop it.
+ */
+export type ImageProgress =
+  | { type: 'image'; id: string; resource: string; status: 'working' | 'done' | 'error'; message: string }
+  | { type: 'warning'; message: string };
+
 /** A change in the engine, for `berth events` and for waiting on conditions. */
 export interface EngineEvent {
   time: string;
@@ -205,6 +238,15 @@ export interface Engine {
    * user's terminal, from this plan. Engines that run commands elsewhere reject it.
    */
   prepareExec(id: string, request: ExecRequest): Promise<ExecPlan>;
+  /**
+   * Engines that run commands elsewhere (Docker) run `exec` through their API, its streams copied from
+   * and to `stdio`; the in-process engine has no such method (the CLI uses prepareExec).
+   */
+  execAttached?(id: string, request: ExecRequest, stdio: ExecStdio): Promise<ExecResult>;
+  /** Engines that run images pull and build what `request` needs (Docker); absent for the in-process engine. */
+  prepareImages?(request: ImagesRequest, onProgress: (event: ImageProgress) => void): Promise<void>;
+  /** Removes an image by name if present (`down --rmi`); false when there was none. */
+  removeImage?(name: string): Promise<boolean>;
   /** Processes of a container: a header row and one row per process (`berth top`). */
   top(id: string): Promise<{ titles: string[]; processes: string[][] }>;
   events(filter: { project: string }): AsyncIterable<EngineEvent>;

@@ -16,7 +16,12 @@ export const PROTOCOL_VERSION = 1;
 
 export type StreamMethod = 'logs' | 'events';
 /** Engine methods answered once, plus the supervisor's own. */
-export type CallMethod = Exclude<keyof Engine, 'kind' | 'close' | StreamMethod> | 'ping' | 'shutdown';
+/** Methods only engines that run images have (Docker): the in-process engine never serves them. */
+type ImageEngineMethod = 'execAttached' | 'prepareImages' | 'removeImage';
+export type CallMethod =
+  | Exclude<keyof Engine, 'kind' | 'close' | StreamMethod | ImageEngineMethod>
+  | 'ping'
+  | 'shutdown';
 
 /** Listed as a record so that a method added to Engine and not here fails to compile. */
 const callMethods: Record<CallMethod, true> = {
