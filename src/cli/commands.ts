@@ -10,6 +10,7 @@ import { logsCommand } from './logs.js';
 import { lsCommand } from './ls.js';
 import { pauseCommand, unpauseCommand } from './pause-unpause.js';
 import { portCommand } from './port.js';
+import { buildCommand, pullCommand } from './pull-build.js';
 import { psCommand } from './ps.js';
 import { restartCommand } from './restart.js';
 import { rmCommand } from './rm.js';
@@ -46,5 +47,7 @@ export function registerAllCommands(program: Command, io: CliIO): void {
   scaleCommand(program, io);
   execCommand(program, io);
   runCommand(program, io);
+  pullCommand(program, io);
+  buildCommand(program, io);
   versionCommand(program, io);
 }

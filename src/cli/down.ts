@@ -17,6 +17,7 @@ import {
   type ProgressListener,
   renderPlan,
 } from '../reconcile/index.js';
+import { serviceImage } from '../reconcile/create-request.js';
 import { CommandContext } from './command-context.js';
 import type { CliIO } from './io.js';
 import { ownOptionsWin } from './own-options.js';
@@ -39,7 +40,7 @@ export function downCommand(program: Command, io: CliIO): Command {
     .option('--remove-orphans', 'remove containers for services not defined in the compose file')
     .option('-t, --timeout <seconds>', 'seconds to wait for each container to stop before killing it')
     .addOption(
-      new Option('--rmi <type>', 'remove images used by services (berth runs no images)').choices([
+      new Option('--rmi <type>', 'remove images used by services: local (built ones) or all').choices([
         'local',
         'all',
       ]),
@@ -55,10 +56,13 @@ export function downCommand(program: Command, io: CliIO): Command {
 
 async function runDown(ctx: CommandContext, services: string[], flags: DownFlags): Promise<void> {
   const timeoutSeconds = flags.timeout === undefined ? undefined : parseSeconds(flags.timeout, '--timeout');
-  if (flags.rmi !== undefined) ctx.io.stderr('WARN --rmi: berth runs no images, there is none to remove\n');
   const target = await projectTarget(ctx, services);
   checkServiceNames(target, services);
   const access = await ctx.engine(target.name, 'existing');
+  const rmi = flags.rmi as 'local' | 'all' | undefined;
+  if (rmi !== undefined && access.engine.removeImage === undefined) {
+    ctx.io.stderr('WARN --rmi: the in-process engine runs no images, there is none to remove\n');
+  }
   const options: DownOptions = {
     removeOrphans: flags.removeOrphans === true,
     volumes: flags.volumes === true,
@@ -74,15 +78,19 @@ async function runDown(ctx: CommandContext, services: string[], flags: DownFlags
       ctx.io.stdout(text === '' ? `nothing to remove for project "${target.name}"\n` : `${text}\n`);
       return;
     }
-    shutDown = await bringDown(ctx, target, access, options);
+    const images =
+      rmi !== undefined && access.engine.removeImage !== undefined
+        ? await projectImages(access.engine, target, services, rmi)
+        : [];
+    shutDown = await bringDown(ctx, target, access, options, images);
   } finally {
     if (!shutDown) await access.release();
   }
 }
 
 /**
- * Stops and removes the project's containers (and networks, volumes with -v) with progress on stderr;
- * ends the engine's host (supervisor or foreground `up`) once nothing of the project is left, and
+ * Stops and removes the project's containers (and networks, volumes with -v, `images` for --rmi) with
+ * progress on stderr; ends the engine's host (supervisor or foreground `up`) once nothing of the project is left, and
  * says so by returning true: `access` is then closed.
  */
 export async function bringDown(
@@ -90,6 +98,7 @@ export async function bringDown(
   target: ProjectTarget,
   access: ProjectEngine,
   options: DownOptions,
+  images: readonly string[] = [],
 ): Promise<boolean> {
   const progress = ctx.progress();
   let outcome: DownOutcome | undefined;
@@ -115,6 +124,8 @@ export async function bringDown(
   }
   if (outcome.failures.length > 0) throw new ComposeErrors(outcome.failures);
   if (nothing) ctx.io.stderr(`Warning: No resource found to remove for project "${target.name}".\n`);
+  // `--rmi`: once the containers that used them are gone.
+  if (images.length > 0) await removeImages(ctx, access.engine, images);
   if ((await access.engine.listContainers({ project: target.name, all: true }).catch(() => [])).length > 0) {
     return false;
   }
@@ -123,6 +134,59 @@ export async function bringDown(
     if (!(await engineHostEnded(access, target.name))) throw error;
   });
   return true;
+}
+
+/**
+ * The images `--rmi` removes, as compose chooses them: `all` every image the services use, `local` only
+ * those without a custom tag (the `<project>-<service>` images built for services without `image:`).
+ * Known from the compose file, else from the containers' image labels.
+ */
+async function projectImages(
+  engine: Engine,
+  target: ProjectTarget,
+  services: readonly string[],
+  rmi: 'local' | 'all',
+): Promise<string[]> {
+  const wanted = (service: string): boolean => services.length === 0 || services.includes(service);
+  const images = new Set<string>();
+  if (target.project !== null) {
+    for (const [name, service] of Object.entries(target.project.services)) {
+      if (!wanted(name)) continue;
+      if (service.image === undefined) images.add(serviceImage(target.name, name, service));
+      else if (rmi === 'all') images.add(service.image);
+    }
+  } else {
+    for (const c of await engine.listContainers({ project: target.name, all: true })) {
+      if (!wanted(c.service)) continue;
+      const built = c.image === serviceImage(target.name, c.service, {});
+      if (built || rmi === 'all') images.add(c.image);
+    }
+  }
+  return [...images].sort();
+}
+
+/** One progress line per image; an image still used elsewhere is a failure of that line only. */
+async function removeImages(ctx: CommandContext, engine: Engine, images: readonly string[]): Promise<void> {
+  const progress = ctx.progress();
+  const failures: ComposeError[] = [];
+  try {
+    for (const image of images) {
+      const resource = `Image ${image}`;
+      const event = { type: 'operation', id: resource, kind: 'removeContainer', resource } as const;
+      progress.listener({ ...event, status: 'working' });
+      try {
+        const removed = await engine.removeImage!(image);
+        progress.listener({ ...event, status: 'done', message: removed ? 'Removed' : 'Not found' });
+      } catch (caught) {
+        const message = caught instanceof Error ? caught.message : String(caught);
+        progress.listener({ ...event, status: 'error', message });
+        failures.push(caught instanceof ComposeError ? caught : new ComposeError(`${resource}: ${message}`));
+      }
+    }
+  } finally {
+    await progress.renderer.stop();
+  }
+  if (failures.length > 0) throw new ComposeErrors(failures);
 }
 
 interface DownOutcome {

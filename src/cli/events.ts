@@ -47,11 +47,16 @@ async function runEvents(ctx: CommandContext, services: string[], flags: EventsF
     // Until Ctrl-C (exit 0), like compose: across the ends of hosts (`down`) and new ones (`up -d`).
     for (;;) {
       // A view of the saved state (no host) has no events: only a running host has.
-      const live = host !== first || first.remote !== undefined || first.hosted !== undefined;
+      const live =
+        host !== first ||
+        first.remote !== undefined ||
+        first.hosted !== undefined ||
+        first.engine.kind === 'docker';
       const ended = live
         ? await follow(host.engine, first.stateRoot, target.name, print, interrupted)
         : 'ended';
-      if (ended === 'interrupted') return;
+      // dockerd's event stream ends only with dockerd: there is no next host to wait for.
+      if (ended === 'interrupted' || first.engine.kind === 'docker') return;
       await host.release();
       host = undefined;
       const next = await nextHost(first.stateRoot, target.name, interrupted);
@@ -82,7 +87,8 @@ async function follow(
       try {
         next = await Promise.race([iterator.next(), interrupted]);
       } catch (error) {
-        // The stream breaks when its host ends; anything else is an error.
+        // The stream breaks when its host ends; anything else is an error (dockerd's are all errors).
+        if (engine.kind === 'docker') throw error;
         const again = await connectSupervisor({ stateRoot, project });
         if (again === undefined) return 'ended';
         await again.close();

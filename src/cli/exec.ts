@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { type Command, type Option } from 'commander';
 
 import { runExecPlan } from '../engine/local/exec.js';
-import type { ContainerInfo, ExecPlan, ExecRequest } from '../engine/types.js';
+import type { ContainerInfo, Engine, ExecPlan, ExecRequest } from '../engine/types.js';
 import { ComposeError } from '../project/errors.js';
 import { CommandContext } from './command-context.js';
 import type { CliIO } from './io.js';
@@ -31,7 +31,7 @@ export function execCommand(program: Command, io: CliIO): Command {
     .option('-w, --workdir <dir>', 'working directory of the command, a container path')
     .option('-u, --user <user>', 'run the command as this user')
     .option('--index <n>', 'replica of the service (default: the first)', parseIndex)
-    .option('-T, --no-TTY', "don't allocate a terminal (berth never does; accepted for compatibility)")
+    .option('-T, --no-TTY', "don't allocate a terminal (the in-process engine never does)")
     .option('-i, --interactive', 'keep stdin open (always the case)')
     .action(async (service: string, argv: string[], flags: ExecFlags, cmd: Command) => {
       const context = new CommandContext(io, cmd);
@@ -50,6 +50,13 @@ export function execCommand(program: Command, io: CliIO): Command {
         };
         if (flags.workdir !== undefined) request.workingDir = flags.workdir;
         if (flags.user !== undefined) request.user = flags.user;
+        if (access.engine.execAttached !== undefined) {
+          // The engine runs the command where the container is; berth relays the streams.
+          exitWith(
+            await execThroughEngine(access.engine.execAttached.bind(access.engine), target.id, request),
+          );
+          return;
+        }
         plan = await access.engine.prepareExec(target.id, request);
         if (flags.workdir !== undefined && !(await isDirectory(plan.cwd))) {
           throw new ComposeError(`working directory ${flags.workdir} does not exist in ${target.name}`, {
@@ -72,6 +79,35 @@ export function execCommand(program: Command, io: CliIO): Command {
     });
   keepArgumentsVerbatim(program, command);
   return command;
+}
+
+/**
+ * `exec` through the engine's API: stdin is passed on unless detached, and with a terminal on both
+ * sides it is put in raw mode so that keys reach the command as typed; Ctrl-C then goes to the command.
+ */
+async function execThroughEngine(
+  execAttached: NonNullable<Engine['execAttached']>,
+  id: string,
+  request: ExecRequest,
+): Promise<number> {
+  const raw = request.tty === true && process.stdin.isTTY === true;
+  if (raw) process.stdin.setRawMode(true);
+  const ignore = (): void => undefined;
+  if (request.detach !== true) process.on('SIGINT', ignore);
+  try {
+    const stdio = { stdout: process.stdout, stderr: process.stderr };
+    const result = await execAttached(
+      id,
+      request,
+      request.detach === true ? stdio : { ...stdio, stdin: process.stdin },
+    );
+    return result.exitCode;
+  } finally {
+    process.off('SIGINT', ignore);
+    if (raw) process.stdin.setRawMode(false);
+    // A stdin left flowing would keep berth alive after the command ended.
+    process.stdin.pause();
+  }
 }
 
 async function isDirectory(dir: string): Promise<boolean> {

@@ -6,7 +6,7 @@ import { type Command, Option } from 'commander';
 import { Labels } from '../engine/labels.js';
 import { defaultStateRoot } from '../engine/local/state-dir.js';
 import { selectEngineKind } from '../engine/select.js';
-import type { ContainerInfo } from '../engine/types.js';
+import type { ContainerInfo, Engine } from '../engine/types.js';
 import { ComposeError } from '../project/errors.js';
 import { formatTable } from '../ui/table.js';
 import { CommandContext } from './command-context.js';
@@ -48,20 +48,46 @@ export function lsCommand(program: Command, io: CliIO): Command {
 async function runLs(ctx: CommandContext, flags: LsFlags): Promise<void> {
   const nameFilters = (flags.filter ?? []).map(parseNameFilter);
   const summaries: ProjectSummary[] = [];
-  for (const name of await knownProjects(ctx)) {
-    if (nameFilters.length > 0 && !nameFilters.some((wanted) => name.includes(wanted))) continue;
-    let containers: ContainerInfo[];
-    try {
-      containers = await projectContainers(ctx, name);
-    } catch (error) {
-      // One unreadable project must not hide the others.
-      ctx.io.stderr(`WARN project "${name}": ${error instanceof Error ? error.message : String(error)}\n`);
-      continue;
+  // The Docker engine knows every project itself (by labels, also those of docker compose).
+  const docker =
+    selectEngineKind(ctx.globals.engine, ctx.io.env) === 'docker'
+      ? await ctx.engine('', 'existing')
+      : undefined;
+  try {
+    const names = docker
+      ? (await docker.engine.listProjects()).map((p) => p.name).sort()
+      : await knownProjects(ctx);
+    for (const name of names) {
+      if (nameFilters.length > 0 && !nameFilters.some((wanted) => name.includes(wanted))) continue;
+      const summary = await projectSummary(ctx, name, flags.all === true, docker?.engine);
+      if (summary !== undefined) summaries.push(summary);
     }
-    const summary = summarize(name, containers, flags.all === true);
-    if (summary !== undefined) summaries.push(summary);
+  } finally {
+    await docker?.release();
   }
+  render(ctx, flags, summaries);
+}
 
+async function projectSummary(
+  ctx: CommandContext,
+  name: string,
+  all: boolean,
+  engine: Engine | undefined,
+): Promise<ProjectSummary | undefined> {
+  let containers: ContainerInfo[];
+  try {
+    containers = engine
+      ? await engine.listContainers({ project: name, all: true, oneoff: false })
+      : await projectContainers(ctx, name);
+  } catch (error) {
+    // One unreadable project must not hide the others.
+    ctx.io.stderr(`WARN project "${name}": ${error instanceof Error ? error.message : String(error)}\n`);
+    return undefined;
+  }
+  return summarize(name, containers, all);
+}
+
+function render(ctx: CommandContext, flags: LsFlags, summaries: readonly ProjectSummary[]): void {
   if (flags.quiet) ctx.io.stdout(summaries.map((s) => `${s.Name}\n`).join(''));
   else if (flags.format === 'json') ctx.io.stdout(`${JSON.stringify(summaries)}\n`);
   else {

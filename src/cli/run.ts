@@ -18,11 +18,12 @@ import {
   waitForCondition,
 } from '../reconcile/index.js';
 import { CommandContext } from './command-context.js';
+import { type ImageFlags, imageOptions, prepareServiceImages } from './images.js';
 import { keepArgumentsVerbatim, parseEnvironment } from './exec.js';
 import type { CliIO } from './io.js';
 import { checkServices, currentScale, exitWith, throwFailures } from './service-containers.js';
 
-interface RunFlags {
+interface RunFlags extends ImageFlags {
   rm?: boolean;
   detach?: boolean;
   env?: string[];
@@ -52,21 +53,26 @@ export function runCommand(program: Command, io: CliIO): Command {
     .option('-u, --user <user>', 'run as this user')
     .option('--no-deps', "don't start the services it depends on")
     .option('-T, --no-TTY', "don't allocate a terminal (berth never does; accepted for compatibility)")
-    .option('-i, --interactive', 'keep stdin open (accepted for compatibility)')
-    .action(async (service: string, argv: string[], flags: RunFlags, cmd: Command) => {
-      const context = new CommandContext(io, cmd);
-      const project = await context.project([service]);
-      checkServices(project, [service]);
-      const request = oneoffRequest(project, service, argv, flags, io.env);
-      const access = await context.engine(project.name, 'launch');
-      let exitCode: number;
-      try {
-        exitCode = await runOneoff(context, access.engine, project, request, flags);
-      } finally {
-        await access.release();
-      }
-      exitWith(exitCode);
-    });
+    .option('-i, --interactive', 'keep stdin open (accepted for compatibility)');
+  for (const option of imageOptions()) command.addOption(option);
+  command.action(async (service: string, argv: string[], flags: RunFlags, cmd: Command) => {
+    const context = new CommandContext(io, cmd);
+    const project = await context.project([service]);
+    checkServices(project, [service]);
+    const request = oneoffRequest(project, service, argv, flags, io.env);
+    const access = await context.engine(project.name, 'launch');
+    let exitCode: number;
+    try {
+      const needed = flags.deps
+        ? selectServices(buildGraph(project), [service], { withDependencies: true })
+        : [service];
+      await prepareServiceImages(context, access.engine, project, needed, flags);
+      exitCode = await runOneoff(context, access.engine, project, request, flags);
+    } finally {
+      await access.release();
+    }
+    exitWith(exitCode);
+  });
   keepArgumentsVerbatim(program, command);
   return command;
 }

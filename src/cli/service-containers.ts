@@ -175,7 +175,10 @@ export async function reopenToLaunch(
   project: string,
   access: ProjectEngine,
 ): Promise<ProjectEngine> {
-  if (access.remote !== undefined || access.hosted !== undefined) return access;
+  // dockerd runs the containers: there is nothing to launch.
+  if (access.remote !== undefined || access.hosted !== undefined || access.engine.kind === 'docker') {
+    return access;
+  }
   await access.release();
   return context.engine(project, 'launch');
 }

@@ -10,11 +10,12 @@ import { executePlan, observe, planUp, renderPlan, type UpOptions } from '../rec
 import { waitUntilReady } from '../reconcile/readiness.js';
 import { LogPrinter, replicaName } from '../ui/log-multiplexer.js';
 import { CommandContext } from './command-context.js';
+import { type ImageFlags, imageOptions, prepareServiceImages } from './images.js';
 import type { CliIO } from './io.js';
 import { NO_ATTACH_ALIAS } from './no-attach.js';
 import { parseDurationFlag, parseSeconds } from './duration-flag.js';
 
-interface UpFlags {
+interface UpFlags extends ImageFlags {
   detach?: boolean;
   wait?: boolean;
   waitTimeout?: string;
@@ -39,7 +40,7 @@ interface UpFlags {
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 export function upCommand(program: Command, io: CliIO): Command {
-  return program
+  const command = program
     .command('up')
     .description('Create and start containers')
     .argument('[service...]', 'services to start (with their dependencies)')
@@ -69,11 +70,12 @@ export function upCommand(program: Command, io: CliIO): Command {
         collect,
       ),
     )
-    .option('--dry-run', 'print the plan and change nothing')
-    .action(async (services: string[], flags: UpFlags, command: Command) => {
-      const code = await runUp(io, command, services, flags);
-      if (code !== 0) process.exitCode = code;
-    });
+    .option('--dry-run', 'print the plan and change nothing');
+  for (const option of imageOptions()) command.addOption(option);
+  return command.action(async (services: string[], flags: UpFlags, cmd: Command) => {
+    const code = await runUp(io, cmd, services, flags);
+    if (code !== 0) process.exitCode = code;
+  });
 }
 
 async function runUp(io: CliIO, command: Command, services: string[], flags: UpFlags): Promise<number> {
@@ -99,6 +101,13 @@ async function runUp(io: CliIO, command: Command, services: string[], flags: UpF
 
   const access = await ctx.engine(project.name, detach ? 'launch' : 'host');
   try {
+    // Pulls and builds come first, as with compose: nothing is created for an image that cannot be had.
+    const started = flags.deps
+      ? servicesOf(project, services)
+      : services.length > 0
+        ? services
+        : Object.keys(project.services);
+    await prepareServiceImages(ctx, access.engine, project, started, flags);
     const since = new Date().toISOString();
     const progress = ctx.progress();
     // One command changes a project at a time: a second `up` waits for the first's plan to finish.

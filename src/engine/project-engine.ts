@@ -46,9 +46,9 @@ export interface ProjectEngine {
 
 export async function openProjectEngine(options: ProjectEngineOptions): Promise<ProjectEngine> {
   const env = options.env ?? process.env;
-  selectEngineKind(options.engineFlag, env);
-  const networking = networkingOptions(env);
   const stateRoot = env.BERTH_STATE_DIR ? env.BERTH_STATE_DIR : defaultStateRoot(env as NodeJS.ProcessEnv);
+  if (selectEngineKind(options.engineFlag, env) === 'docker') return openDocker(env, stateRoot);
+  const networking = networkingOptions(env);
   const location = { stateRoot, project: options.project };
 
   // A forced mode is checked here too: a running host would otherwise be used as it is.
@@ -94,6 +94,26 @@ export async function openProjectEngine(options: ProjectEngineOptions): Promise<
     stateRoot,
     release: () => view.shutdown(),
     shutdownHost: () => view.shutdown(),
+  };
+}
+
+/**
+ * The Docker engine is its own host: containers live in dockerd whatever the access mode, so every
+ * mode is a connection. The state root still holds the project's lock, so that two berth commands on
+ * one project never interleave.
+ */
+async function openDocker(
+  env: Record<string, string | undefined>,
+  stateRoot: string,
+): Promise<ProjectEngine> {
+  // Loaded on demand: commands on the in-process engine never pay for dockerode.
+  const { openDockerEngine } = await import('./docker/engine.js');
+  const engine = await openDockerEngine(env);
+  return {
+    engine,
+    stateRoot,
+    release: () => engine.close(),
+    shutdownHost: () => engine.close(),
   };
 }
 

@@ -34,6 +34,8 @@ export interface ContainerInfo {
   oneoff: boolean;
   configHash: string;
   image: string;
+  /** The engine's id of the image the container was created from (engines that run images). */
+  imageId?: string;
   /** The command line as it runs (for `ps`). */
   command: string;
   status: ContainerStatus;
@@ -245,6 +247,8 @@ export interface Engine {
   execAttached?(id: string, request: ExecRequest, stdio: ExecStdio): Promise<ExecResult>;
   /** Engines that run images pull and build what `request` needs (Docker); absent for the in-process engine. */
   prepareImages?(request: ImagesRequest, onProgress: (event: ImageProgress) => void): Promise<void>;
+  /** The engine's ids of those of `references` present locally (engines that run images). */
+  imageIds?(references: readonly string[]): Promise<Record<string, string>>;
   /** Removes an image by name if present (`down --rmi`); false when there was none. */
   removeImage?(name: string): Promise<boolean>;
   /** Processes of a container: a header row and one row per process (`berth top`). */

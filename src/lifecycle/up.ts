@@ -3,7 +3,7 @@
  * engine itself: containers must outlive the caller's process), and with `wait`, returns once every
  * started container is ready.
  */
-import type { ContainerInfo } from '../engine/types.js';
+import type { ContainerInfo, ImageProgress } from '../engine/types.js';
 import { buildGraph, selectServices } from '../graph/index.js';
 import type { Project } from '../project/types.js';
 import { executePlan, observe, planUp, type ProgressListener } from '../reconcile/index.js';
@@ -31,6 +31,12 @@ export interface UpOptions extends ProjectTarget {
   timeoutSeconds?: number;
   /** Each engine operation as it starts and ends (Creating, Started, Healthy ...), and warnings. */
   onEvent?: ProgressListener;
+  /** Engines that run images (Docker): `true` builds every service with `build:`, `false` never builds. */
+  build?: boolean;
+  /** Overrides each service's pull_policy (Docker). */
+  pull?: 'always' | 'missing' | 'never';
+  /** Pulls and builds as they go (Docker). */
+  onImage?: (event: ImageProgress) => void;
   /** Stale state cleaned, waiting for another command ... */
   onNotice?: (message: string) => void;
 }
@@ -47,6 +53,18 @@ export async function up(options: UpOptions): Promise<UpResult> {
   const access = await underProjectLock(target, options, async () => {
     const opened = await openEngine(target, 'launch', options);
     try {
+      if (opened.engine.prepareImages !== undefined) {
+        const services = selectedServices(project, options);
+        await opened.engine.prepareImages(
+          {
+            project: { name: project.name, workingDir: project.meta.workingDir },
+            services: Object.fromEntries(services.map((name) => [name, project.services[name]!])),
+            build: options.build === true ? 'always' : options.build === false ? 'never' : 'missing',
+            ...(options.pull ? { pull: options.pull } : {}),
+          },
+          options.onImage ?? (() => undefined),
+        );
+      }
       const plan = planUp(project, await observe(opened.engine, project), {
         ...(options.services ? { services: options.services } : {}),
         ...(options.scale ? { scale: options.scale } : {}),

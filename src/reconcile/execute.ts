@@ -68,6 +68,8 @@ export async function executePlan(
   const limit = options.parallelism !== undefined && options.parallelism > 0 ? options.parallelism : Infinity;
   const state = new Map<string, State>(order.map((op) => [op.id, 'pending']));
   const created = new Map<string, string>();
+  // An attribute the engine cannot honour is said once per plan, not once per replica.
+  const warned = new Set<string>();
   const result: ExecuteResult = { ok: true, done: [], failed: [], skipped: [], aborted: false, created: {} };
   const running = new Map<string, Promise<void>>();
   let engineCalls = 0;
@@ -108,7 +110,7 @@ export async function executePlan(
     emit(op, 'working', WORDS[op.kind][0]);
     const run = (async (): Promise<void> => {
       try {
-        const word = await perform(op, engine, resolve, created, options);
+        const word = await perform(op, engine, resolve, { created, warned }, options);
         state.set(op.id, 'done');
         result.done.push(op.id);
         emit(op, 'done', word ?? WORDS[op.kind][1]);
@@ -191,7 +193,7 @@ async function perform(
   op: Operation,
   engine: Engine,
   resolve: (ref: ContainerRef) => string | undefined,
-  created: Map<string, string>,
+  seen: { created: Map<string, string>; warned: Set<string> },
   options: ExecuteOptions,
 ): Promise<string | undefined> {
   const id = (ref: ContainerRef, name: string): string => {
@@ -208,7 +210,12 @@ async function perform(
       return undefined;
     case 'createContainer': {
       const info = await engine.createContainer(op.target.request);
-      created.set(op.id, info.id);
+      seen.created.set(op.id, info.id);
+      for (const message of info.warnings ?? []) {
+        if (seen.warned.has(message)) continue;
+        seen.warned.add(message);
+        options.onEvent({ type: 'warning', resource: operationResource(op), message });
+      }
       return undefined;
     }
     case 'startContainer':

@@ -1,6 +1,7 @@
 import type { ContainerInfo, Engine, NetworkInfo, VolumeInfo } from '../engine/types.js';
 import { compareText } from '../graph/compare.js';
 import type { Project } from '../project/types.js';
+import { serviceImage } from './create-request.js';
 
 /** What exists of a project in an engine, found by the `com.docker.compose.*` labels. */
 export interface ObservedState {
@@ -9,6 +10,11 @@ export interface ObservedState {
   containers: ContainerInfo[];
   networks: NetworkInfo[];
   volumes: VolumeInfo[];
+  /**
+   * Image reference -> the engine's id of that image now, for the services' images (engines that run
+   * images): a replica created from another id is out of date, as with compose after a pull or build.
+   */
+  images: Record<string, string>;
 }
 
 /**
@@ -17,12 +23,17 @@ export interface ObservedState {
  */
 export async function observe(engine: Engine, target: string | Project): Promise<ObservedState> {
   const project = typeof target === 'string' ? target : target.name;
-  const [containers, ownNetworks, ownVolumes, externalNetworks, externalVolumes] = await Promise.all([
+  const [containers, ownNetworks, ownVolumes, externalNetworks, externalVolumes, images] = await Promise.all([
     engine.listContainers({ project, all: true, oneoff: false }),
     engine.listNetworks(project),
     engine.listVolumes(project),
     typeof target === 'string' ? [] : lookUp(externalNames(target.networks), (n) => engine.inspectNetwork(n)),
     typeof target === 'string' ? [] : lookUp(externalNames(target.volumes), (n) => engine.inspectVolume(n)),
+    typeof target === 'string' || engine.imageIds === undefined
+      ? {}
+      : engine.imageIds(
+          Object.entries(target.services).map(([name, service]) => serviceImage(target.name, name, service)),
+        ),
   ]);
   const networks = [
     ...ownNetworks,
@@ -42,6 +53,7 @@ export async function observe(engine: Engine, target: string | Project): Promise
       ),
     networks,
     volumes,
+    images,
   };
 }
 

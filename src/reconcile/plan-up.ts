@@ -11,6 +11,7 @@ import {
   containerCreateRequest,
   networkCreateRequest,
   replicaName,
+  serviceImage,
   serviceNetworkKeys,
   serviceVolumeKeys,
   volumeCreateRequest,
@@ -69,7 +70,11 @@ export function planUp(project: Project, observed: ObservedState, options: UpOpt
       observed.containers.filter((c) => c.service === name),
       count,
       serviceConfigHash(service),
-      { forceRecreate: options.forceRecreate === true, noRecreate: options.noRecreate === true },
+      {
+        forceRecreate: options.forceRecreate === true,
+        noRecreate: options.noRecreate === true,
+        imageId: observed.images[serviceImage(project.name, name, service)],
+      },
     );
     const deps = Object.keys(service.depends_on ?? {}).filter((d) => wanted.has(d));
     // Created after its networks and volumes, and after what it requires (volumes_from, service: namespaces).

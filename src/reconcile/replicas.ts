@@ -13,6 +13,8 @@ export interface ReplicaDecision {
 export interface RecreatePolicy {
   forceRecreate: boolean;
   noRecreate: boolean;
+  /** The engine's id of the service's image now: a replica made from another image is out of date. */
+  imageId?: string | undefined;
 }
 
 /** Replica count: `up --scale` wins over `scale`, which wins over `deploy.replicas`; default 1. */
@@ -28,7 +30,10 @@ export function decideReplicas(
   policy: RecreatePolicy,
 ): ReplicaDecision {
   const obsolete = (c: ContainerInfo): boolean =>
-    !policy.noRecreate && (policy.forceRecreate || c.configHash !== hash);
+    !policy.noRecreate &&
+    (policy.forceRecreate ||
+      c.configHash !== hash ||
+      (policy.imageId !== undefined && c.imageId !== undefined && c.imageId !== policy.imageId));
   const byRemovalPriority = [...current].sort(
     (a, b) => Number(obsolete(b)) - Number(obsolete(a)) || b.number - a.number,
   );

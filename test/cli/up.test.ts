@@ -277,13 +277,20 @@ services:
     expect(existsSync(path.join(p.state, 'volumes', 'berth-shared-test', '_data'))).toBe(true);
   });
 
-  it('--engine docker says clearly that it is not there yet', async () => {
+  it('--engine docker where no engine answers says where it looked, without a stack trace', async () => {
     const p = await project(
       'eng',
       `name: eng\nservices:\n  a:\n    image: local\n    command: ["sleep", "1"]\n`,
     );
-    const run = await runBerth(['--engine', 'docker', 'up', '-d'], { cwd: p.dir, env: p.env });
+    const socket = path.join(p.dir, 'no-such-docker.sock');
+    const run = await runBerth(['--engine', 'docker', 'up', '-d'], {
+      cwd: p.dir,
+      env: { ...p.env, DOCKER_HOST: `unix://${socket}` },
+    });
     expectCleanFailure(run);
-    expect(run.stderr).toMatch(/Docker engine is not available in this version/);
+    expect(run.stderr).toContain(`cannot connect to the Docker engine at unix://${socket}: no such socket`);
+    const unknown = await runBerth(['--engine', 'dockr', 'ps'], { cwd: p.dir, env: p.env });
+    expectCleanFailure(unknown);
+    expect(unknown.stderr).toMatch(/unknown engine "dockr"/);
   });
 });

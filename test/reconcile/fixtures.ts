@@ -98,11 +98,12 @@ export function upToDate(project: Project, replicas: Record<string, number> = {}
     containers,
     networks: Object.values(project.networks).map((n) => ({ id: n.name, name: n.name, labels: {} })),
     volumes: Object.values(project.volumes).map((v) => ({ name: v.name, labels: {} })),
+    images: {},
   };
 }
 
 export function nothing(project: Project): ObservedState {
-  return { project: project.name, containers: [], networks: [], volumes: [] };
+  return { project: project.name, containers: [], networks: [], volumes: [], images: {} };
 }
 
 /** `kind name` for each operation, e.g. `startContainer demo-web-1`, in plan order. */

@@ -107,6 +107,7 @@ describe('planDown', () => {
       ],
       networks: [{ id: 'n1', name: 'demo_default', labels: {} }],
       volumes: [{ name: 'demo_data', labels: {} }],
+      images: {},
     };
     const plan = planDown(null, observed, { volumes: true });
     expect(find(plan, 'stopContainer', 'demo-db-1').dependsOn).toEqual([

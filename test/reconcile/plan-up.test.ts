@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { COMPOSE_VERSION, Labels } from '../../src/engine/labels.js';
 import { ComposeError } from '../../src/project/errors.js';
 import { serviceConfigHash } from '../../src/reconcile/config-hash.js';
+import { serviceImage } from '../../src/reconcile/create-request.js';
 import type { ObservedState } from '../../src/reconcile/observe.js';
 import { planUp } from '../../src/reconcile/plan.js';
 import {
@@ -227,6 +228,25 @@ describe('planUp: converging', () => {
     expect(summary(planUp(project, observed, { noRecreate: true }))).toContain(
       `startContainer ${observed.containers[0].name}`,
     );
+  });
+
+  it('recreates the replicas of a service whose image changed in the engine (a pull or build), unless noRecreate', () => {
+    const project = webApp();
+    project.services.api = { ...project.services.api!, image: 'api-image' };
+    const observed = upToDate(project);
+    const imageOf = (service: string): string =>
+      serviceImage(project.name, service, project.services[service]!);
+    observed.containers = observed.containers.map((c) => ({ ...c, imageId: `sha256:${imageOf(c.service)}` }));
+    observed.images = Object.fromEntries(observed.containers.map((c) => [imageOf(c.service), c.imageId!]));
+    expect(planUp(project, observed).operations).toEqual([]);
+    observed.images['api-image'] = 'sha256:api-new';
+    expect(summary(planUp(project, observed)).filter((s) => s.startsWith('createContainer'))).toEqual([
+      'createContainer demo-api-1',
+    ]);
+    expect(planUp(project, observed, { noRecreate: true }).operations).toEqual([]);
+    // An engine that does not know the containers' image ids recreates nothing for it.
+    observed.containers = observed.containers.map((c) => ({ ...c, imageId: undefined }));
+    expect(planUp(project, observed).operations).toEqual([]);
   });
 
   it('refuses forceRecreate with noRecreate', () => {

@@ -17,11 +17,9 @@ export const PROTOCOL_VERSION = 1;
 export type StreamMethod = 'logs' | 'events';
 /** Engine methods answered once, plus the supervisor's own. */
 /** Methods only engines that run images have (Docker): the in-process engine never serves them. */
-type ImageEngineMethod = 'execAttached' | 'prepareImages' | 'removeImage';
+type ImageEngineMethod = 'execAttached' | 'prepareImages' | 'imageIds' | 'removeImage';
 export type CallMethod =
-  | Exclude<keyof Engine, 'kind' | 'close' | StreamMethod | ImageEngineMethod>
-  | 'ping'
-  | 'shutdown';
+  Exclude<keyof Engine, 'kind' | 'close' | StreamMethod | ImageEngineMethod> | 'ping' | 'shutdown';
 
 /** Listed as a record so that a method added to Engine and not here fails to compile. */
 const callMethods: Record<CallMethod, true> = {

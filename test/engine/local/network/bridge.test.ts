@@ -1,8 +1,10 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import {
@@ -22,7 +24,7 @@ import { describeIsolated } from '../../../support/isolation.js';
 
 const created: string[] = [];
 afterEach(async () => {
-  for (const name of created.splice(0)) await ip(['link', 'del', 'dev', name]).catch(() => undefined);
+  for (const name of created.splice(0)) await deleteBridge(name).catch(() => undefined);
 });
 
 function hex(bytes: number): string {
@@ -113,6 +115,24 @@ describeIsolated('bridges', () => {
     expect(await show(net.bridge)).toBeUndefined();
     expect(await listOwnedBridges(owner)).toEqual([]);
     await deleteBridge(net.bridge); // missing: fine
+  });
+
+  it('admits traffic within the bridge in iptables FORWARD, and only there, until the bridge goes', async () => {
+    const iptables = ['/usr/sbin/iptables', '/sbin/iptables'].find((file) => existsSync(file));
+    if (iptables === undefined) return; // No iptables: no firewall of that kind to pass.
+    const rules = async (): Promise<string[]> =>
+      (await execa(iptables, ['-w', '-S', 'FORWARD'])).stdout
+        .split('\n')
+        .filter((line) => line.includes(net.bridge));
+    const net = network();
+    const alias = bridgeAlias(testOwner(), net.name);
+    await createBridge(net, alias);
+    await createBridge(net, alias); // again: still one rule
+    expect(await rules()).toEqual([
+      `-A FORWARD -i ${net.bridge} -o ${net.bridge} -m comment --comment "berth bridge ${net.bridge}" -j ACCEPT`,
+    ]);
+    await deleteBridge(net.bridge);
+    expect(await rules()).toEqual([]);
   });
 
   it('keeps an existing bridge of the same network and corrects it', async () => {
