@@ -10,6 +10,7 @@ import { executePlan, observe, planUp, renderPlan, type UpOptions } from '../rec
 import { waitUntilReady } from '../reconcile/readiness.js';
 import { LogPrinter, replicaName } from '../ui/log-multiplexer.js';
 import { CommandContext } from './command-context.js';
+import { bufferEvents, type EventBuffer } from './event-buffer.js';
 import { type ImageFlags, imageOptions, prepareServiceImages } from './images.js';
 import type { CliIO } from './io.js';
 import { NO_ATTACH_ALIAS } from './no-attach.js';
@@ -100,6 +101,7 @@ async function runUp(io: CliIO, command: Command, services: string[], flags: UpF
   }
 
   const access = await ctx.engine(project.name, detach ? 'launch' : 'host');
+  let events: EventBuffer | undefined;
   try {
     // Pulls and builds come first, as with compose: nothing is created for an image that cannot be had.
     const started = flags.deps
@@ -109,6 +111,8 @@ async function runUp(io: CliIO, command: Command, services: string[], flags: UpF
         : Object.keys(project.services);
     await prepareServiceImages(ctx, access.engine, project, started, flags);
     const since = new Date().toISOString();
+    // Attached: listening before anything starts, so that no exit goes unseen.
+    events = detach ? undefined : bufferEvents(access.engine, project.name);
     const progress = ctx.progress();
     // One command changes a project at a time: a second `up` waits for the first's plan to finish.
     const result = await withProjectLock(
@@ -135,7 +139,8 @@ async function runUp(io: CliIO, command: Command, services: string[], flags: UpF
         ),
       );
     }
-    if (detach) {
+    // Detached (no events listened to): done once started, or once ready with --wait.
+    if (events === undefined) {
       if (flags.wait) {
         const timeoutMs = flags.waitTimeout
           ? parseDurationFlag(flags.waitTimeout, '--wait-timeout')
@@ -144,8 +149,9 @@ async function runUp(io: CliIO, command: Command, services: string[], flags: UpF
       }
       return 0;
     }
-    return await attach(io, ctx, access, project, services, flags, since, options.timeoutSeconds);
+    return await attach(io, ctx, access, project, services, flags, { since, events }, options.timeoutSeconds);
   } finally {
+    events?.close();
     await access.release();
   }
 }
@@ -188,9 +194,10 @@ async function attach(
   project: Project,
   services: string[],
   flags: UpFlags,
-  since: string,
+  from: { since: string; events: EventBuffer },
   timeoutSeconds: number | undefined,
 ): Promise<number> {
+  const since = from.since;
   const engine = access.engine;
   const selected = new Set(servicesOf(project, services));
   const attached = new Set(flags.attach && flags.attach.length > 0 ? flags.attach : [...selected]);
@@ -239,7 +246,7 @@ async function attach(
 
   const events = (async () => {
     const byId = new Map(all.map((c) => [c.id, c]));
-    for await (const event of engine.events({ project: project.name })) {
+    for await (const event of from.events) {
       const container = byId.get(event.id);
       if (!container || event.type !== 'container' || event.action !== 'die') continue;
       const code = Number(event.attributes.exitCode ?? '0');

@@ -27,6 +27,15 @@ export const docker = new Dockerode();
  */
 export const sleeper = `["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]`;
 
+/** A compose fragment: service `db`, a sleeper that turns healthy within a second. */
+export const healthyDb = `  db:
+    image: ${TEST_IMAGE}
+    command: ${sleeper}
+    healthcheck:
+      test: ["CMD", "true"]
+      interval: 300ms
+`;
+
 /** `sleeper` that first runs `script` (shell words, no double quotes). */
 export const sleeperAfter = (script: string): string =>
   `["sh", "-c", "trap 'exit 0' TERM; ${script}; sleep 3600 & wait"]`;

@@ -11,6 +11,7 @@ import {
   type DockerProject,
   TEST_IMAGE,
   dockerProject,
+  healthyDb,
   expectBefore,
   ok,
   ps,
@@ -23,13 +24,7 @@ import { describeDocker } from '../support/docker.js';
 
 const stack = `
 services:
-  db:
-    image: ${TEST_IMAGE}
-    command: ${sleeper}
-    healthcheck:
-      test: ["CMD", "true"]
-      interval: 300ms
-  web:
+${healthyDb}  web:
     image: ${TEST_IMAGE}
     command: ["sh", "-c", "trap 'exit 0' TERM; trap 'echo got usr1' USR1; while true; do sleep 1 & wait; done"]
     restart: always

@@ -9,6 +9,7 @@ import { expect, it } from 'vitest';
 import {
   TEST_IMAGE,
   dockerProject,
+  healthyDb,
   expectBefore,
   fetchText,
   ok,
@@ -111,13 +112,7 @@ describeDocker('berth up on the Docker engine', () => {
   it('orders starts by depends_on conditions and waits for healthchecks with --wait', async () => {
     const p = await dockerProject(`
 services:
-  db:
-    image: ${TEST_IMAGE}
-    command: ${sleeper}
-    healthcheck:
-      test: ["CMD", "true"]
-      interval: 300ms
-  migrate:
+${healthyDb}  migrate:
     image: ${TEST_IMAGE}
     command: ["sh", "-c", "sleep 1; echo migrated > /shared/done"]
     volumes: ["shared:/shared"]

@@ -194,10 +194,18 @@ services:
   web:
     command: ['sleep', '5']
 `);
-    const error = await berth.up({ cwd: dir, env, engine: 'docker' }).catch((e: unknown) => e);
+    const error = await berth.up({ cwd: dir, env, engine: 'dockr' }).catch((e: unknown) => e);
     expect(berth.isComposeError(error)).toBe(true);
-    expect((error as Error).message).toMatch(/Docker engine is not available/);
+    expect((error as Error).message).toMatch(/unknown engine "dockr"/);
     expect(existsSync(path.join(dir, 'state'))).toBe(false);
+    const socket = path.join(dir, 'no-engine.sock');
+    const unreachable = await berth
+      .up({ cwd: dir, env: { ...env, DOCKER_HOST: `unix://${socket}` }, engine: 'docker' })
+      .catch((e: unknown) => e);
+    expect(berth.isComposeError(unreachable)).toBe(true);
+    expect((unreachable as Error).message).toContain(
+      `cannot connect to the Docker engine at unix://${socket}`,
+    );
   });
 });
 

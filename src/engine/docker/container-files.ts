@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 
 import { ComposeError } from '../../project/errors.js';
 import type { FileReference, Secret } from '../../project/types.js';
-import { DEFAULT_FILE_MODE, fileTarget } from '../local/secrets.js';
+import { DEFAULT_FILE_MODE, fileTarget, inlineContent, type Kind } from '../local/secrets.js';
 import type { ContainerCreateRequest } from '../types.js';
 import type { PlannedMount } from './container-mounts.js';
 
@@ -21,8 +21,6 @@ export interface ContainerFile {
   uid: number;
   gid: number;
 }
-
-type Kind = 'secret' | 'config';
 
 /** Adds the bind mounts of file-sourced secrets and configs to `mounts`; returns the files to copy. */
 export function secretsAndConfigs(
@@ -63,7 +61,7 @@ export function secretsAndConfigs(
     }
     files.push({
       path: target,
-      content: Buffer.from(contentOf(kind, ref.source, definition, hostEnv, serviceName)),
+      content: Buffer.from(inlineContent(kind, ref.source, definition, hostEnv, serviceName)),
       mode: ref.mode ?? DEFAULT_FILE_MODE,
       uid: numericId(ref, 'uid', kind, index, serviceName),
       gid: numericId(ref, 'gid', kind, index, serviceName),
@@ -103,33 +101,6 @@ function definitionOf(
     }
   }
   return definition;
-}
-
-function contentOf(
-  kind: Kind,
-  name: string,
-  definition: Secret,
-  hostEnv: Record<string, string | undefined>,
-  serviceName: string,
-): string {
-  if (definition.content !== undefined) return definition.content;
-  if (definition.environment !== undefined) {
-    const value = hostEnv[definition.environment];
-    if (value === undefined) {
-      throw new ComposeError(
-        `service "${serviceName}": ${kind} "${name}": environment variable ${definition.environment} is not set`,
-        {
-          keyPath: [`${kind}s`, name, 'environment'],
-          hint: `set ${definition.environment} before running berth`,
-        },
-      );
-    }
-    return value;
-  }
-  throw new ComposeError(`${kind} "${name}" has no source`, {
-    keyPath: [`${kind}s`, name],
-    hint: 'give it one of file:, environment: or content:',
-  });
 }
 
 function numericId(

@@ -6,10 +6,10 @@
  * their engine name, anonymous ones taking over the replaced container's volume on recreate) and
  * tmpfs mounts. One mount per container path: a later one replaces an earlier one, as in compose.
  */
-import { isAbsolute, resolve } from 'node:path';
 
 import { ComposeError } from '../../project/errors.js';
 import type { ServiceVolume } from '../../project/types.js';
+import { bindSource } from '../local/mounts.js';
 import { cleanContainerPath } from '../local/path-mapping.js';
 import type { ContainerCreateRequest } from '../types.js';
 import { apiAtLeast, tooOld } from './api-version.js';
@@ -150,16 +150,7 @@ function bindMount(
 ): PlannedMount {
   const { request, warnings } = input;
   const serviceName = request.serviceName;
-  if (volume.source === undefined || volume.source === '') {
-    throw new ComposeError(`service "${serviceName}": bind mount at ${target} has no source`, {
-      keyPath,
-      hint: 'set source to the host path to mount',
-    });
-  }
-  // Paths are absolute after loading; resolution may have been turned off, so resolve here too.
-  const source = isAbsolute(volume.source)
-    ? volume.source
-    : resolve(request.project.workingDir, volume.source);
+  const source = bindSource(request, volume, target, keyPath);
   const bind = volume.bind ?? {};
   const where = `volumes[${String(keyPath[3])}]`;
   if (bind.create_host_path !== false && bind.recursive === undefined) {

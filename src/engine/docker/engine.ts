@@ -3,6 +3,7 @@
  * Containers, networks and volumes carry docker compose's names and labels, so each tool recognises
  * what the other created; behaviour follows the in-process engine and docker compose.
  */
+import { normalizeSignal } from '../signals.js';
 import type { Readable } from 'node:stream';
 
 import type Dockerode from 'dockerode';
@@ -217,7 +218,9 @@ export class DockerEngine implements Engine {
   }
 
   async killContainer(id: string, signal?: string): Promise<void> {
-    await this.act(id, 'kill', (c) => c.kill(signal === undefined ? {} : { signal }));
+    // Checked here so that both engines refuse a bad signal in the same words, before any call.
+    const name = signal === undefined ? undefined : normalizeSignal(signal);
+    await this.act(id, 'kill', (c) => c.kill(name === undefined ? {} : { signal: name }));
   }
 
   async restartContainer(id: string, timeoutSeconds?: number): Promise<void> {

@@ -3,7 +3,7 @@
  * copy stdin in and stdout/stderr out (demultiplexed unless it has a TTY), and report the exit code from
  * the exec's inspect once its output has ended.
  */
-import type { Duplex } from 'node:stream';
+import { type Duplex, Readable } from 'node:stream';
 
 import type Dockerode from 'dockerode';
 
@@ -30,7 +30,10 @@ export async function runExec(
     AttachStderr: !detach,
   });
   if (detach) {
-    await exec.start({ Detach: true, Tty: tty });
+    // The engine answers a detached start with an empty response; left unread, its socket would keep
+    // the caller alive until the command ends.
+    const response: unknown = await exec.start({ Detach: true, Tty: tty });
+    if (response instanceof Readable) response.destroy();
     return { exitCode: 0 };
   }
   const stream = await exec.start({ hijack: true, stdin: stdin !== undefined, Detach: false, Tty: tty });

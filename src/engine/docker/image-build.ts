@@ -12,7 +12,7 @@ import { isRemoteContext } from '../../project/paths.js';
 import { ComposeError } from '../../project/errors.js';
 import type { BuildConfig } from '../../project/types.js';
 import type { ImageProgress } from '../types.js';
-import { dockerfileSource, packBuildContext } from './build-context.js';
+import { type BuildContextSpec, dockerfileSource, packBuildContext } from './build-context.js';
 import { engineMessage, engineStream, jsonMessages } from './engine-stream.js';
 
 export interface ImageBuild {
@@ -130,14 +130,7 @@ export async function buildServiceImage(
     if (target.build.dockerfile !== undefined) query.dockerfile = target.build.dockerfile;
     body = Readable.from([]);
   } else {
-    const packed = await packBuildContext({
-      serviceName: target.serviceName,
-      context: target.build.context,
-      ...(target.build.dockerfile === undefined ? {} : { dockerfile: target.build.dockerfile }),
-      ...(target.build.dockerfile_inline === undefined
-        ? {}
-        : { dockerfileInline: target.build.dockerfile_inline }),
-    });
+    const packed = await packBuildContext(contextSpec(target));
     query.dockerfile = packed.dockerfile;
     body = packed.stream;
   }
@@ -181,15 +174,20 @@ export async function buildServiceImage(
  */
 export async function buildBaseImages(target: ImageBuild): Promise<string[]> {
   if (isRemoteContext(target.build.context)) return [];
-  const source = await dockerfileSource({
+  const source = await dockerfileSource(contextSpec(target));
+  return dockerfileBaseImages(source.content, target.build.args ?? {});
+}
+
+/** Where a service's build context and Dockerfile are. */
+function contextSpec(target: ImageBuild): BuildContextSpec {
+  return {
     serviceName: target.serviceName,
     context: target.build.context,
     ...(target.build.dockerfile === undefined ? {} : { dockerfile: target.build.dockerfile }),
     ...(target.build.dockerfile_inline === undefined
       ? {}
       : { dockerfileInline: target.build.dockerfile_inline }),
-  });
-  return dockerfileBaseImages(source.content, target.build.args ?? {});
+  };
 }
 
 /** FROM images of a Dockerfile's text (pure). */

@@ -4,7 +4,8 @@ import type { ExecPlan, ExecRequest, ExecResult } from '../types.js';
 import { mapArgv } from './command-line.js';
 import { confinedCommand } from './confined-command.js';
 import { mapContainerPath } from './path-mapping.js';
-import { resolveExecutable, signalNumber } from './replica-process.js';
+import { signalNumber } from '../signals.js';
+import { resolveExecutable } from './replica-process.js';
 import type { RuntimeSpec } from './types.js';
 
 /**

@@ -76,6 +76,22 @@ export async function planMounts(
   return mounts;
 }
 
+/** The host path of a bind mount; relative ones (path resolution turned off) from the project folder. */
+export function bindSource(
+  request: ContainerCreateRequest,
+  volume: ServiceVolume,
+  containerPath: string,
+  keyPath: KeyPath,
+): string {
+  if (volume.source === undefined || volume.source === '') {
+    throw new ComposeError(`service "${request.serviceName}": bind mount of ${containerPath} has no source`, {
+      keyPath,
+      hint: 'set source to a path on this machine',
+    });
+  }
+  return isAbsolute(volume.source) ? volume.source : resolve(request.project.workingDir, volume.source);
+}
+
 async function volumeMount(
   volume: ServiceVolume,
   index: number,
@@ -88,15 +104,7 @@ async function volumeMount(
   const serviceName = request.serviceName;
   switch (volume.type) {
     case 'bind': {
-      if (volume.source === undefined || volume.source === '') {
-        throw new ComposeError(`service "${serviceName}": bind mount of ${containerPath} has no source`, {
-          keyPath,
-          hint: 'set source to a path on this machine',
-        });
-      }
-      const hostPath = isAbsolute(volume.source)
-        ? volume.source
-        : resolve(request.project.workingDir, volume.source);
+      const hostPath = bindSource(request, volume, containerPath, keyPath);
       if (!(await exists(hostPath))) {
         if (volume.bind?.create_host_path !== true) {
           throw new ComposeError(`service "${serviceName}": bind mount source ${hostPath} does not exist`, {

@@ -4,11 +4,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants as fsConstants, existsSync, promises as fs } from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
-import { ComposeError } from '../../project/errors.js';
+import { signalNumber } from '../signals.js';
 import { confinedCommand } from './confined-command.js';
 import type { RuntimeSpec } from './types.js';
 
@@ -43,28 +42,6 @@ export function hasOrphanProtection(): boolean {
 export function withOrphanProtection(file: string, args: string[]): { file: string; args: string[] } {
   if (!orphanProtection) return { file, args };
   return { file: SETPRIV, args: ['--pdeathsig', 'SIGKILL', '--', file, ...args] };
-}
-
-/** Accepts `SIGTERM`, `TERM`, `sigterm` or `15`; the name Node's process.kill understands. */
-export function normalizeSignal(signal: string | number): NodeJS.Signals {
-  const signals = osConstants.signals as Record<string, number>;
-  const text = String(signal).trim();
-  if (/^\d+$/.test(text)) {
-    const number = Number(text);
-    const name = Object.keys(signals).find((key) => signals[key] === number);
-    if (name) return name as NodeJS.Signals;
-  } else {
-    const upper = text.toUpperCase();
-    const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
-    if (signals[name] !== undefined) return name as NodeJS.Signals;
-  }
-  throw new ComposeError(`invalid signal "${text}"`, {
-    hint: 'use a signal name such as SIGTERM, SIGINT or SIGKILL, or its number',
-  });
-}
-
-export function signalNumber(signal: NodeJS.Signals): number {
-  return (osConstants.signals as Record<string, number>)[signal] ?? 0;
 }
 
 /** Exit code of a process killed by `signal`: 128 + its number, as a shell and Docker report it. */

@@ -5,17 +5,11 @@
  * Docker user would see by an event.
  */
 import { ComposeError } from '../../project/errors.js';
+import { normalizeSignal, signalNumber } from '../signals.js';
 import type { EngineEvent } from '../types.js';
 import { HealthMonitor, type HealthState } from './health-monitor.js';
 import { LogWriter, pipeOutputToLog, readLogs, type LogEntry, type ReadLogsOptions } from './log-store.js';
-import {
-  ReplicaProcess,
-  normalizeSignal,
-  signalExitCode,
-  signalNumber,
-  type ExecFailure,
-  type ProcessExit,
-} from './replica-process.js';
+import { ReplicaProcess, signalExitCode, type ExecFailure, type ProcessExit } from './replica-process.js';
 import { RestartBackoff, shouldRestart, shouldStartOnEngineStart } from './restart-policy.js';
 import type { ContainerRecord } from './types.js';
 

@@ -21,7 +21,8 @@ import { writeSecretFiles } from './secrets.js';
 import type { HealthcheckSpec, MountPlan, PortBinding, RestartPolicyName, RuntimeSpec } from './types.js';
 import { type ResolvedUser, resolveUser, type UserFiles } from './user.js';
 import { portBindings as publishedBindings } from './published-ports.js';
-import { DEFAULT_PATH, normalizeSignal as signalName } from './replica-process.js';
+import { normalizeSignal as signalName } from '../signals.js';
+import { DEFAULT_PATH } from './replica-process.js';
 
 export interface SpecContext {
   /** `<state>/projects/<p>/containers/<id>`: exists, private (0700). */

@@ -31,7 +31,7 @@ export interface SecretContext {
 export const DEFAULT_FILE_MODE = 0o444;
 const SECRETS_DIR = '/run/secrets';
 
-type Kind = 'secret' | 'config';
+export type Kind = 'secret' | 'config';
 
 /** Writes every secret and config file of the service and returns their mounts. */
 export async function writeSecretFiles(
@@ -154,9 +154,20 @@ async function readContent(
   serviceName: string,
 ): Promise<string | Buffer> {
   if (definition.file !== undefined) return readFile(definition.file);
+  return inlineContent(kind, name, definition, context.hostEnv, serviceName);
+}
+
+/** The content of a secret or config without a file source: `content:`, or its `environment:` variable. */
+export function inlineContent(
+  kind: Kind,
+  name: string,
+  definition: Secret,
+  hostEnv: Record<string, string | undefined>,
+  serviceName: string,
+): string {
   if (definition.content !== undefined) return definition.content;
   if (definition.environment !== undefined) {
-    const value = context.hostEnv[definition.environment];
+    const value = hostEnv[definition.environment];
     if (value === undefined) {
       throw new ComposeError(
         `service "${serviceName}": ${kind} "${name}": environment variable ${definition.environment} is not set`,

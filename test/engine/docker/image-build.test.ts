@@ -16,11 +16,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { packBuildContext } from '../../../src/engine/docker/build-context.js';
 import { buildQuery, buildWarnings, dockerfileBaseImages } from '../../../src/engine/docker/image-build.js';
-import { inspectLocalImage, prepareImages } from '../../../src/engine/docker/images.js';
+import { inspectLocalImage } from '../../../src/engine/docker/images.js';
 import type { ImageProgress, ImagesRequest } from '../../../src/engine/types.js';
 import { ComposeError } from '../../../src/project/errors.js';
 import type { BuildConfig, Service } from '../../../src/project/types.js';
 import { describeDocker, TEST_IMAGE } from '../../support/docker.js';
+import { failure as failureOf, prepare as prepareWith } from './prepare-images.js';
 
 const docker = new Dockerode();
 const run = `berthtest-${Math.random().toString(36).slice(2, 8)}`;
@@ -43,22 +44,9 @@ function request(services: Record<string, Service>, extra: Partial<ImagesRequest
   return { project: { name: run, workingDir: root }, services, build: 'missing', ...extra };
 }
 
-async function prepare(req: ImagesRequest): Promise<ImageProgress[]> {
-  const events: ImageProgress[] = [];
-  await prepareImages(docker, req, (event) => events.push(event));
-  return events;
-}
-
-async function failure(req: ImagesRequest): Promise<{ error: ComposeError; events: ImageProgress[] }> {
-  const events: ImageProgress[] = [];
-  try {
-    await prepareImages(docker, req, (event) => events.push(event));
-  } catch (error) {
-    if (error instanceof ComposeError) return { error, events };
-    throw error;
-  }
-  throw new Error('prepareImages succeeded');
-}
+const prepare = (req: ImagesRequest): Promise<ImageProgress[]> => prepareWith(docker, req);
+const failure = (req: ImagesRequest): Promise<{ error: ComposeError; events: ImageProgress[] }> =>
+  failureOf(docker, req);
 
 /** Files (path -> content) under `folder` in a container made from `image` (never started). */
 async function filesIn(image: string, folder: string): Promise<Map<string, string>> {

@@ -11,12 +11,7 @@ import path from 'node:path';
 import Dockerode from 'dockerode';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 
-import {
-  inspectLocalImage,
-  prepareImages,
-  pullPolicy,
-  removeImage,
-} from '../../../src/engine/docker/images.js';
+import { inspectLocalImage, pullPolicy, removeImage } from '../../../src/engine/docker/images.js';
 import { humanSize, layerProgress, pullQuery } from '../../../src/engine/docker/image-pull.js';
 import { normalizedImage } from '../../../src/engine/docker/image-reference.js';
 import type { ImageProgress, ImagesRequest } from '../../../src/engine/types.js';
@@ -24,6 +19,7 @@ import { ComposeError } from '../../../src/project/errors.js';
 import type { Service } from '../../../src/project/types.js';
 import { describeDocker, TEST_IMAGE } from '../../support/docker.js';
 import { startTinyRegistry, type TinyRegistry } from '../../support/tiny-registry.js';
+import { failure as failureOf, prepare as prepareWith } from './prepare-images.js';
 
 const docker = new Dockerode();
 const run = `berthtest-${Math.random().toString(36).slice(2, 8)}`;
@@ -33,22 +29,9 @@ function request(services: Record<string, Service>, extra: Partial<ImagesRequest
   return { project: { name: run, workingDir: os.tmpdir() }, services, build: 'missing', ...extra };
 }
 
-async function prepare(req: ImagesRequest): Promise<ImageProgress[]> {
-  const events: ImageProgress[] = [];
-  await prepareImages(docker, req, (event) => events.push(event));
-  return events;
-}
-
-async function failure(req: ImagesRequest): Promise<{ error: ComposeError; events: ImageProgress[] }> {
-  const events: ImageProgress[] = [];
-  try {
-    await prepareImages(docker, req, (event) => events.push(event));
-  } catch (error) {
-    if (error instanceof ComposeError) return { error, events };
-    throw error;
-  }
-  throw new Error('prepareImages succeeded');
-}
+const prepare = (req: ImagesRequest): Promise<ImageProgress[]> => prepareWith(docker, req);
+const failure = (req: ImagesRequest): Promise<{ error: ComposeError; events: ImageProgress[] }> =>
+  failureOf(docker, req);
 
 const messages = (events: ImageProgress[]): string[] =>
   events.map((e) =>

@@ -7,12 +7,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import {
   ReplicaProcess,
-  normalizeSignal,
   resolveExecutable,
   signalExitCode,
   type ExecFailure,
 } from '../../../src/engine/local/replica-process.js';
 import type { RuntimeSpec } from '../../../src/engine/local/types.js';
+import { normalizeSignal } from '../../../src/engine/signals.js';
 import { ComposeError } from '../../../src/project/errors.js';
 import { isProcessAlive as isAlive } from '../../../src/engine/local/process-liveness.js';
 import { runtimeSpec } from './runtime-spec-fixture.js';

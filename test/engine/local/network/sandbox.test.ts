@@ -18,6 +18,12 @@ import {
 } from '../../../../src/engine/local/network/sandbox.js';
 import type { NetworkEndpoint } from '../../../../src/engine/local/network/types.js';
 import { describeIsolated } from '../../../support/isolation.js';
+import {
+  bridgeAlias,
+  createBridge,
+  deleteBridge,
+  ownerTag,
+} from '../../../../src/engine/local/network/bridge.js';
 
 const hex = (n: number): string => randomBytes(8).toString('hex').slice(0, n);
 
@@ -62,17 +68,17 @@ describeIsolated('replica sandbox', () => {
   let cleanups: (() => unknown)[];
   let hostsBefore: { text: string; ino: number };
 
-  beforeEach(() => {
+  beforeEach(async () => {
     cleanups = [];
     hostsBefore = { text: readFileSync('/etc/hosts', 'utf8'), ino: statSync('/etc/hosts').ino };
     bridge = `bth-${hex(11)}`;
     prefix = `10.${randomInt(200, 210)}.${randomInt(0, 256)}`;
     gateway = `${prefix}.1`;
     folder = mkdtempSync(join(tmpdir(), 'berth-sandbox-'));
-    execFileSync('/usr/sbin/ip', ['link', 'add', bridge, 'type', 'bridge']);
-    cleanups.push(() => execFileSync('/usr/sbin/ip', ['link', 'del', bridge]));
-    execFileSync('/usr/sbin/ip', ['addr', 'add', `${gateway}/24`, 'dev', bridge]);
-    execFileSync('/usr/sbin/ip', ['link', 'set', bridge, 'up']);
+    // berth's own bridge, so that a host firewall dropping forwarded packets (dockerd's) lets it work.
+    const network = { name: 'sandbox-test', bridge, subnet: `${prefix}.0/24`, gateway, internal: false };
+    await createBridge(network, bridgeAlias(ownerTag(folder, 'sandbox-test'), network.name));
+    cleanups.push(() => deleteBridge(bridge));
   });
 
   afterEach(async () => {
