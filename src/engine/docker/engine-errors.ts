@@ -25,6 +25,8 @@ export function engineMessage(error: unknown): string {
       if (parsed !== '') return parsed;
     }
   }
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ECONNREFUSED' || code === 'ENOENT') return `the Docker engine is not reachable (${code})`;
   const text = error instanceof Error ? error.message : String(error);
   return text.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
 }

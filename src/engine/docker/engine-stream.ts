@@ -78,23 +78,3 @@ function parse(line: string): JsonMessage {
     return { stream: line };
   }
 }
-
-/** The engine's own words from a failed request (`(HTTP code 404) not found - manifest unknown` -> the part after the dash). */
-export function engineMessage(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const json = (error as { json?: unknown }).json;
-  if (typeof json === 'object' && json !== null) {
-    const message = (json as { message?: unknown }).message;
-    if (typeof message === 'string' && message !== '') return message;
-  }
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ECONNREFUSED' || code === 'ENOENT') return `the Docker engine is not reachable (${code})`;
-  const match = /^\(HTTP code \d+\) [^-]*- ([\s\S]*)$/.exec(error.message);
-  return (match?.[1] ?? error.message).trim();
-}
-
-/** The HTTP status of a failed engine request, when it came from the engine. */
-export function engineStatus(error: unknown): number | undefined {
-  const status = (error as { statusCode?: unknown } | null)?.statusCode;
-  return typeof status === 'number' ? status : undefined;
-}

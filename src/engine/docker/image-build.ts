@@ -13,7 +13,8 @@ import { ComposeError } from '../../project/errors.js';
 import type { BuildConfig } from '../../project/types.js';
 import type { ImageProgress } from '../types.js';
 import { type BuildContextSpec, dockerfileSource, packBuildContext } from './build-context.js';
-import { engineMessage, engineStream, jsonMessages } from './engine-stream.js';
+import { engineMessage } from './engine-errors.js';
+import { engineStream, jsonMessages } from './engine-stream.js';
 
 export interface ImageBuild {
   serviceName: string;

@@ -7,7 +7,8 @@ import type Dockerode from 'dockerode';
 
 import { ComposeError } from '../../project/errors.js';
 import type { ImageProgress } from '../types.js';
-import { engineMessage, engineStream, jsonMessages, type JsonMessage } from './engine-stream.js';
+import { engineMessage } from './engine-errors.js';
+import { engineStream, jsonMessages, type JsonMessage } from './engine-stream.js';
 import { parseImageReference } from './image-reference.js';
 import { registryAuth } from './registry-auth.js';
 

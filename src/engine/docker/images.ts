@@ -12,7 +12,7 @@ import { ComposeError } from '../../project/errors.js';
 import type { Service } from '../../project/types.js';
 import { serviceImage } from '../../reconcile/create-request.js';
 import type { ImageProgress, ImagesRequest } from '../types.js';
-import { engineMessage, engineStatus } from './engine-stream.js';
+import { engineMessage, statusOf } from './engine-errors.js';
 import { buildBaseImages, buildServiceImage, type ImageBuild } from './image-build.js';
 import { pullImage } from './image-pull.js';
 import { normalizedImage } from './image-reference.js';
@@ -60,7 +60,7 @@ export async function inspectLocalImage(docker: Dockerode, image: string): Promi
   try {
     info = await docker.getImage(image).inspect();
   } catch (error) {
-    if (engineStatus(error) === 404) return undefined;
+    if (statusOf(error) === 404) return undefined;
     throw new ComposeError(`cannot inspect image "${image}": ${engineMessage(error)}`, {
       hint: 'check that the Docker engine is running and answers',
       cause: error,
@@ -288,7 +288,7 @@ export async function removeImage(docker: Dockerode, name: string): Promise<bool
     await docker.getImage(name).remove();
     return true;
   } catch (error) {
-    const status = engineStatus(error);
+    const status = statusOf(error);
     if (status === 404) return false;
     if (status === 409) {
       const users = await containersUsing(docker, name);
