@@ -61,6 +61,10 @@ export function runCommand(program: Command, io: CliIO): Command {
     checkServices(project, [service]);
     const request = oneoffRequest(project, service, argv, flags, io.env);
     const access = await context.engine(project.name, 'launch');
+    // As docker compose run: stdin stays open and reaches the command (engines that attach it).
+    if (access.engine.runAttached !== undefined && flags.detach !== true) {
+      request.service = { ...request.service, stdin_open: true };
+    }
     let exitCode: number;
     try {
       const needed = flags.deps
@@ -242,6 +246,18 @@ async function runAttached(engine: Engine, info: ContainerInfo, io: CliIO): Prom
   };
   process.on('SIGINT', onInterrupt);
   try {
+    if (engine.runAttached !== undefined) {
+      try {
+        return await engine.runAttached(info.id, {
+          stdin: process.stdin,
+          stdout: process.stdout,
+          stderr: process.stderr,
+        });
+      } finally {
+        // A stdin left flowing would keep berth alive after the one-off ended.
+        process.stdin.pause();
+      }
+    }
     try {
       await engine.startContainer(info.id);
     } catch (error) {

@@ -245,6 +245,12 @@ export interface Engine {
    * and to `stdio`; the in-process engine has no such method (the CLI uses prepareExec).
    */
   execAttached?(id: string, request: ExecRequest, stdio: ExecStdio): Promise<ExecResult>;
+  /**
+   * `run` in the foreground on engines that run containers elsewhere (Docker): starts the created
+   * one-off attached to `stdio` (its stdin too when the container has stdin open) and resolves with
+   * its exit code once it has ended.
+   */
+  runAttached?(id: string, stdio: ExecStdio): Promise<number>;
   /** Engines that run images pull and build what `request` needs (Docker); absent for the in-process engine. */
   prepareImages?(request: ImagesRequest, onProgress: (event: ImageProgress) => void): Promise<void>;
   /** The engine's ids of those of `references` present locally (engines that run images). */

@@ -169,6 +169,16 @@ describeDocker('berth run on the Docker engine', () => {
       'echo "$GREETING from the entrypoint"',
     ]);
     expect(entry.stdout).toBe('hello from the entrypoint\n');
+    // docker compose run keeps stdin open (-i is its default): what is piped in reaches the command.
+    const piped = await ok(
+      p,
+      ['run', '-T', '--rm', '--no-deps', 'web', 'sh', '-c', 'cat; echo "[$?] done" >&2'],
+      {
+        input: 'piped\nin\n',
+      },
+    );
+    expect(piped.stdout).toBe('piped\nin\n');
+    expect(piped.stderr).toContain('[0] done');
 
     const named = await ok(p, ['run', '--no-deps', '--name', `${p.name}-custom`, 'web', 'true']);
     expect(named.exitCode).toBe(0);

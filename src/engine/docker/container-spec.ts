@@ -165,6 +165,11 @@ export function containerSpec(request: ContainerCreateRequest, context: SpecCont
   if (Object.keys(ports.ExposedPorts).length > 0) body.ExposedPorts = ports.ExposedPorts;
   set('Tty', service.tty);
   set('OpenStdin', service.stdin_open);
+  // A one-off with stdin open is attached by `run`: its stdin closes when berth's input ends.
+  if (request.oneoff && service.stdin_open === true) {
+    body.AttachStdin = true;
+    body.StdinOnce = true;
+  }
   set('StopSignal', service.stop_signal);
   if (service.stop_grace_period !== undefined) {
     const ms = durationMs(service.stop_grace_period, 0, ['services', serviceName, 'stop_grace_period']);

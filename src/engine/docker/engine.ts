@@ -33,6 +33,7 @@ import type {
 import { type DockerConnection, connectDocker } from './connection.js';
 import { containerInfoFromInspect, containerInfoFromSummary, mergeInspect } from './container-info.js';
 import { containerSpec } from './container-spec.js';
+import { runAttachedContainer } from './container-attach.js';
 import { containerError, engineMessage, statusOf } from './engine-errors.js';
 import { engineEvents } from './event-stream.js';
 import { runExec } from './exec-session.js';
@@ -384,6 +385,14 @@ export class DockerEngine implements Engine {
         }
       },
     };
+  }
+
+  async runAttached(id: string, stdio: ExecStdio): Promise<number> {
+    try {
+      return await runAttachedContainer(this.docker.getContainer(id), stdio);
+    } catch (error) {
+      throw containerError(error, await this.nameOf(id), 'start');
+    }
   }
 
   async exec(id: string, request: ExecRequest): Promise<ExecResult> {

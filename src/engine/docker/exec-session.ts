@@ -41,7 +41,8 @@ export async function runExec(
   return { exitCode: await exitCodeOf(exec) };
 }
 
-function copyStreams(
+/** Copies a hijacked stream out to `stdio` (demultiplexed unless TTY) and `stdin` in, until it ends. */
+export function copyStreams(
   stream: Duplex,
   tty: boolean,
   stdio: ExecStdio | undefined,

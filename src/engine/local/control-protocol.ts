@@ -17,7 +17,7 @@ export const PROTOCOL_VERSION = 1;
 export type StreamMethod = 'logs' | 'events';
 /** Engine methods answered once, plus the supervisor's own. */
 /** Methods only engines that run images have (Docker): the in-process engine never serves them. */
-type ImageEngineMethod = 'execAttached' | 'prepareImages' | 'imageIds' | 'removeImage';
+type ImageEngineMethod = 'execAttached' | 'runAttached' | 'prepareImages' | 'imageIds' | 'removeImage';
 export type CallMethod =
   Exclude<keyof Engine, 'kind' | 'close' | StreamMethod | ImageEngineMethod> | 'ping' | 'shutdown';
 
