@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 
 import type { RemoteEngine } from '../engine/local/control-client.js';
 import { connectSupervisor } from '../engine/local/supervisor-launch.js';
+import type { ProjectEngine } from '../engine/project-engine.js';
 import type { ContainerInfo, Engine, EngineEvent } from '../engine/types.js';
 import { Labels } from '../engine/labels.js';
 import { CommandContext } from './command-context.js';
@@ -47,16 +48,10 @@ async function runEvents(ctx: CommandContext, services: string[], flags: EventsF
     // Until Ctrl-C (exit 0), like compose: across the ends of hosts (`down`) and new ones (`up -d`).
     for (;;) {
       // A view of the saved state (no host) has no events: only a running host has.
-      const live =
-        host !== first ||
-        first.remote !== undefined ||
-        first.hosted !== undefined ||
-        first.engine.kind === 'docker';
-      const ended = live
-        ? await follow(host.engine, first.stateRoot, target.name, print, interrupted)
-        : 'ended';
-      // dockerd's event stream ends only with dockerd: there is no next host to wait for.
-      if (ended === 'interrupted' || first.engine.kind === 'docker') return;
+      const live = host !== first || first.live;
+      const ended = live ? await follow(host.engine, first, target.name, print, interrupted) : 'ended';
+      // A standing engine's stream ends only with the engine: there is no next host to wait for.
+      if (ended === 'interrupted' || first.standing) return;
       await host.release();
       host = undefined;
       const next = await nextHost(first.stateRoot, target.name, interrupted);
@@ -73,7 +68,7 @@ async function runEvents(ctx: CommandContext, services: string[], flags: EventsF
 /** Prints one host's events until it ends ('ended') or Ctrl-C. */
 async function follow(
   engine: Engine,
-  stateRoot: string,
+  access: Pick<ProjectEngine, 'stateRoot' | 'standing'>,
   project: string,
   print: (event: EngineEvent, service: string) => void,
   interrupted: Promise<'interrupted'>,
@@ -87,9 +82,9 @@ async function follow(
       try {
         next = await Promise.race([iterator.next(), interrupted]);
       } catch (error) {
-        // The stream breaks when its host ends; anything else is an error (dockerd's are all errors).
-        if (engine.kind === 'docker') throw error;
-        const again = await connectSupervisor({ stateRoot, project });
+        // The stream breaks when its host ends; anything else is an error (a standing engine's all are).
+        if (access.standing) throw error;
+        const again = await connectSupervisor({ stateRoot: access.stateRoot, project });
         if (again === undefined) return 'ended';
         await again.close();
         throw error;

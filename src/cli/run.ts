@@ -8,20 +8,12 @@ import { buildGraph, selectServices } from '../graph/index.js';
 import { splitShellWords } from '../project/canonical/shell-words.js';
 import { ComposeError } from '../project/errors.js';
 import type { Project, Service } from '../project/types.js';
-import {
-  containerCreateRequest,
-  executePlan,
-  type ExecuteResult,
-  observe,
-  planUp,
-  type Plan,
-  waitForCondition,
-} from '../reconcile/index.js';
+import { containerCreateRequest, observe, planUp, type Plan, waitForCondition } from '../reconcile/index.js';
 import { CommandContext } from './command-context.js';
 import { type ImageFlags, imageOptions, prepareServiceImages } from './images.js';
 import { keepArgumentsVerbatim, parseEnvironment } from './exec.js';
 import type { CliIO } from './io.js';
-import { checkServices, currentScale, exitWith, throwFailures } from './service-containers.js';
+import { checkServices, currentScale, exitWith } from './service-containers.js';
 
 interface RunFlags extends ImageFlags {
   rm?: boolean;
@@ -184,16 +176,7 @@ async function prepareRun(
       : { project: project.name, operations: [], warnings: [] };
   const planned = new Set(plan.operations.map((op) => op.id));
   plan.operations.push(...resources.filter((op) => !planned.has(op.id)));
-  if (plan.operations.length > 0) {
-    const { listener, renderer } = context.progress();
-    let result: ExecuteResult;
-    try {
-      result = await executePlan(plan, engine, { onEvent: listener });
-    } finally {
-      await renderer.stop();
-    }
-    throwFailures(result.failed.map((f) => ({ name: f.resource, message: f.error.message })));
-  }
+  if (plan.operations.length > 0) await context.runPlan(plan, engine);
   if (deps.length > 0) await waitForDependencies(context, engine, project, service);
 }
 

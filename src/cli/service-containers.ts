@@ -175,10 +175,7 @@ export async function reopenToLaunch(
   project: string,
   access: ProjectEngine,
 ): Promise<ProjectEngine> {
-  // dockerd runs the containers: there is nothing to launch.
-  if (access.remote !== undefined || access.hosted !== undefined || access.engine.kind === 'docker') {
-    return access;
-  }
+  if (access.live) return access;
   await access.release();
   return context.engine(project, 'launch');
 }

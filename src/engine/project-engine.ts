@@ -37,6 +37,10 @@ export interface ProjectEngine {
   hosted?: HostedEngine;
   /** A detached supervisor serves the engine. */
   remote?: RemoteEngine;
+  /** Containers can run and events flow now: a running host, or an engine that is its own host. */
+  live: boolean;
+  /** The engine is its own host and outlives every berth process (Docker): no host to wait for or end. */
+  standing: boolean;
   stateRoot: string;
   /** Ends this command's hold: closes the connection, or stops an in-process view. Never stops a supervisor. */
   release(): Promise<void>;
@@ -81,6 +85,8 @@ export async function openProjectEngine(options: ProjectEngineOptions): Promise<
     return {
       engine: hosted.engine,
       hosted,
+      live: true,
+      standing: false,
       stateRoot,
       release: async () => undefined,
       shutdownHost: () => hosted.stop(),
@@ -91,6 +97,8 @@ export async function openProjectEngine(options: ProjectEngineOptions): Promise<
   const view = await createLocalEngine({ ...location, hostEnv: env, ...networking });
   return {
     engine: view,
+    live: false,
+    standing: false,
     stateRoot,
     release: () => view.shutdown(),
     shutdownHost: () => view.shutdown(),
@@ -111,6 +119,8 @@ async function openDocker(
   const engine = await openDockerEngine(env);
   return {
     engine,
+    live: true,
+    standing: true,
     stateRoot,
     release: () => engine.close(),
     shutdownHost: () => engine.close(),
@@ -150,6 +160,8 @@ function remoteAccess(remote: RemoteEngine, location: { stateRoot: string; proje
   return {
     engine: remote,
     remote,
+    live: true,
+    standing: false,
     stateRoot: location.stateRoot,
     release: () => remote.close(),
     shutdownHost: () => shutdownSupervisor(remote, location),

@@ -15,6 +15,7 @@ import { execa } from 'execa';
 import { afterEach, expect } from 'vitest';
 
 import { type BerthRun, berthBin, runBerth, tempProject } from './helpers.js';
+import { type PsRow, psRows } from '../support/processes.js';
 import { TEST_IMAGE } from '../support/docker.js';
 
 export { TEST_IMAGE };
@@ -231,24 +232,13 @@ function gone(error: unknown): void {
 }
 
 /** One row of `berth ps --format json`. */
-export interface PsEntry {
-  Name: string;
-  Service: string;
-  State: string;
-  Health: string;
-  ExitCode: number;
-  Publishers: { URL: string; PublishedPort: number; TargetPort: number; Protocol: string }[];
-}
+export type PsEntry = PsRow;
 
 /** `berth ps -a --format json`, by container name. */
 export async function ps(p: DockerProject, args: string[] = []): Promise<Record<string, PsEntry>> {
   const run = await p.berth(['ps', '-a', '--format', 'json', ...args]);
   expect(run.exitCode, run.stderr).toBe(0);
-  const entries = run.stdout
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as PsEntry);
-  return Object.fromEntries(entries.map((e) => [e.Name, e]));
+  return Object.fromEntries(psRows(run.stdout).map((e) => [e.Name, e]));
 }
 
 /** `berth ps` states by container name: `{ 'x-web-1': 'running' }`. */

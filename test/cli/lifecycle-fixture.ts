@@ -12,6 +12,7 @@ import { execa, type ResultPromise } from 'execa';
 import { afterEach, expect } from 'vitest';
 
 import { type BerthRun, berthBin, runBerth, tempProject } from './helpers.js';
+import { type PsRow, psRows } from '../support/processes.js';
 
 /** A service command that runs until stopped, with the marker in its command line. */
 export const sleeper = `["node", "-e", "setInterval(() => {}, 1000)", "MARKER"]`;
@@ -91,22 +92,13 @@ export async function processesOf(marker: string): Promise<number[]> {
     .map(Number);
 }
 
-export interface PsEntry {
-  Name: string;
-  Service: string;
-  State: string;
-  Health: string;
-  ExitCode: number;
-}
+/** One row of `berth ps --format json`. */
+export type PsEntry = PsRow;
 
 export async function ps(f: Fixture): Promise<Record<string, PsEntry>> {
   const run = await f.berth(['ps', '-a', '--format', 'json']);
   expect(run.exitCode).toBe(0);
-  const entries = run.stdout
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as PsEntry);
-  return Object.fromEntries(entries.map((e) => [e.Name, e]));
+  return Object.fromEntries(psRows(run.stdout).map((e) => [e.Name, e]));
 }
 
 export function expectBefore(text: string, first: string, second: string): void {

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ComposeError } from '../../project/errors.js';
 import { isRecordedProcessAlive } from './process-liveness.js';
 import { ensureProjectDir } from './state-dir.js';
+import { readStamped } from './read-stamped.js';
 
 export interface LockFileHandle {
   readonly file: string;
@@ -76,15 +77,9 @@ export async function acquireLockFile(
 
 /** The holder of a lock file, or undefined when there is no such file. */
 export async function readLockHolder(file: string): Promise<LockHolder | undefined> {
-  let text: string;
-  let mtimeMs: number;
-  try {
-    text = await readFile(file, 'utf8');
-    mtimeMs = (await stat(file)).mtimeMs;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const stamped = await readStamped(file);
+  if (stamped === undefined) return undefined;
+  const { text, mtimeMs } = stamped;
   const pid = Number.parseInt(text.split('\n')[0] ?? '', 10);
   if (!Number.isInteger(pid) || pid <= 0) {
     // Created but not written yet, or its writer died in between: give a writer time to finish.

@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -26,6 +25,7 @@ import {
   volumeCreateRequest,
 } from '../../../src/reconcile/create-request.js';
 import { describeDocker, TEST_IMAGE } from '../../support/docker.js';
+import { sink } from '../../support/sink.js';
 
 const docker = new Dockerode();
 const name = `berthtest-${randomBytes(4).toString('hex')}`;
@@ -75,17 +75,6 @@ configs:
   settings:
     content: "level=debug"
 `;
-
-function sink(): { stream: Writable; text: () => string } {
-  const chunks: Buffer[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      chunks.push(chunk);
-      done();
-    },
-  });
-  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
-}
 
 async function run(id: string, script: string): Promise<string> {
   const out = sink();

@@ -5,7 +5,7 @@
  * service mapping (container-spec); engine-create.test.ts covers createContainer from a loaded project.
  */
 import { randomBytes } from 'node:crypto';
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ import { ResourceInUseError } from '../../../src/engine/resource-in-use.js';
 import type { EngineEvent } from '../../../src/engine/types.js';
 import { ComposeError } from '../../../src/project/errors.js';
 import { describeDocker, TEST_IMAGE } from '../../support/docker.js';
+import { sink } from '../../support/sink.js';
 
 const docker = new Dockerode();
 const project = `berthtest-${randomBytes(4).toString('hex')}`;
@@ -70,17 +71,6 @@ async function until(check: () => Promise<boolean>, what: string, ms = 20_000): 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-function sink(): { stream: Writable; text: () => string } {
-  const chunks: Buffer[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      chunks.push(chunk);
-      done();
-    },
-  });
-  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
 }
 
 async function removeAll(): Promise<void> {

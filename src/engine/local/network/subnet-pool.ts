@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
-import { link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -31,6 +31,7 @@ import {
   type ParsedCidr,
 } from './ipv4.js';
 import type { Cidr } from './types.js';
+import { readStamped } from '../read-stamped.js';
 
 export const DEFAULT_POOL: Cidr = '10.200.0.0/13';
 export const DEFAULT_PREFIX_LENGTH = 24;
@@ -380,15 +381,9 @@ async function readClaims(dir: string): Promise<ClaimFile[]> {
 
 /** A claim file; one that cannot be read as a claim counts as stale (pid 0). */
 async function readClaim(file: string, name: string): Promise<ClaimFile | undefined> {
-  let text: string;
-  let mtimeMs: number;
-  try {
-    text = await readFile(file, 'utf8');
-    mtimeMs = (await stat(file)).mtimeMs;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const stamped = await readStamped(file);
+  if (stamped === undefined) return undefined;
+  const { text, mtimeMs } = stamped;
   let parsed: ParsedCidr;
   try {
     parsed = parseCidr(name.replace('_', '/'));

@@ -117,9 +117,11 @@ describeIsolated('bridges', () => {
     await deleteBridge(net.bridge); // missing: fine
   });
 
-  it('admits traffic within the bridge in iptables FORWARD, and only there, until the bridge goes', async () => {
+  it('admits traffic within the bridge in iptables FORWARD, and only there, until the bridge goes', async (ctx) => {
     const iptables = ['/usr/sbin/iptables', '/sbin/iptables'].find((file) => existsSync(file));
-    if (iptables === undefined) return; // No iptables: no firewall of that kind to pass.
+    // No iptables: no firewall of that kind to pass. CI has it (docker.io depends on it).
+    if (iptables === undefined && process.env.CI !== 'true') ctx.skip('iptables is not installed');
+    if (iptables === undefined) throw new Error('iptables is not installed');
     const rules = async (): Promise<string[]> =>
       (await execa(iptables, ['-w', '-S', 'FORWARD'])).stdout
         .split('\n')
