@@ -6,12 +6,13 @@
 // peak RSS (VmHWM) and its share per service. Run `npm run build` first. Linux only (/proc).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+
+import { freePorts } from './free-ports.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const HTTP_SERVICES = Number(process.env.BENCH_HTTP_SERVICES ?? 50);
@@ -215,27 +216,6 @@ async function runPeer(scenario) {
     process.stderr.write('.');
   }
   return { ups, downs };
-}
-
-function freePorts(n) {
-  const servers = [];
-  return new Promise((resolve, reject) => {
-    const next = () => {
-      if (servers.length === n) {
-        const ports = servers.map((s) => s.address().port);
-        let open = servers.length;
-        for (const s of servers) s.close(() => --open === 0 && resolve(ports));
-        return;
-      }
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        servers.push(server);
-        next();
-      });
-    };
-    next();
-  });
 }
 
 const best = (xs) => Math.min(...xs);

@@ -61,3 +61,6 @@ export {
   type WarningEvent,
 } from './reconcile/index.js';
 export { type ReadinessOptions, waitUntilReady } from './reconcile/readiness.js';
+
+// Watch mode: keeping a running project in step with its files.
+export * from './watch/index.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 
 import { type AccessMode, openProjectEngine, type ProjectEngine } from '../engine/project-engine.js';
-import { loadProject } from '../project/load.js';
+import { type LoadResult, loadProject } from '../project/load.js';
 import type { Project } from '../project/types.js';
 import type { Engine } from '../engine/types.js';
 import {
@@ -26,11 +26,11 @@ export class CommandContext {
   constructor(
     readonly io: CliIO,
     command: Command,
-    options: { noColor?: boolean } = {},
+    options: { noColor?: boolean; quiet?: boolean } = {},
   ) {
     this.globals = command.optsWithGlobals<GlobalFlags>();
     this.terminal = resolveTerminalSettings({
-      progress: this.globals.progress,
+      progress: options.quiet === true ? 'quiet' : this.globals.progress,
       ansi: this.globals.ansi,
       noColor: options.noColor,
       env: io.env,
@@ -41,9 +41,14 @@ export class CommandContext {
 
   /** Loads the project; services named on the command line enable their profiles. */
   async project(services: string[] = []): Promise<Project> {
-    const { project, warnings } = await loadProject(loadOptionsFrom(this.globals, this.io, services));
+    const { project, warnings } = await this.loadProject(services);
     renderWarnings(warnings, this.io);
     return project;
+  }
+
+  /** Loads the project with the command's flags, warnings returned (watch mode reloads it so). */
+  loadProject(services: string[] = []): Promise<LoadResult> {
+    return loadProject(loadOptionsFrom(this.globals, this.io, services));
   }
 
   async engine(project: string, mode: AccessMode): Promise<ProjectEngine> {

@@ -21,6 +21,7 @@ import { stopCommand } from './stop.js';
 import { topCommand } from './top.js';
 import { upCommand } from './up.js';
 import { waitCommand } from './wait.js';
+import { watchCommand } from './watch.js';
 import type { CliIO } from './io.js';
 import { versionCommand } from './version.js';
 
@@ -45,6 +46,7 @@ export function registerAllCommands(program: Command, io: CliIO): void {
   pauseCommand(program, io);
   unpauseCommand(program, io);
   scaleCommand(program, io);
+  watchCommand(program, io);
   execCommand(program, io);
   runCommand(program, io);
   pullCommand(program, io);

@@ -1,20 +1,23 @@
 import { type Command, Option } from 'commander';
 
-import { withProjectLock } from '../engine/local/project-lock.js';
 import type { ProjectEngine } from '../engine/project-engine.js';
 import type { ContainerInfo, Engine } from '../engine/types.js';
-import { buildGraph, selectServices, stopLevels } from '../graph/index.js';
-import { ComposeError, ComposeErrors } from '../project/errors.js';
+import { buildGraph, stopLevels } from '../graph/index.js';
+import { ComposeError } from '../project/errors.js';
 import type { Project } from '../project/types.js';
-import { executePlan, observe, planUp, renderPlan, type UpOptions } from '../reconcile/index.js';
+import { observe, planUp, renderPlan, type UpOptions } from '../reconcile/index.js';
 import { waitUntilReady } from '../reconcile/readiness.js';
 import { LogPrinter, replicaName } from '../ui/log-multiplexer.js';
 import { CommandContext } from './command-context.js';
+import { convergeProject, planErrors } from './converge.js';
 import { bufferEvents, type EventBuffer } from './event-buffer.js';
 import { type ImageFlags, imageOptions, prepareServiceImages } from './images.js';
 import type { CliIO } from './io.js';
 import { NO_ATTACH_ALIAS } from './no-attach.js';
 import { parseDurationFlag, parseSeconds } from './duration-flag.js';
+import { servicesToStart } from './service-selection.js';
+import { startWatchMode } from './watch-session.js';
+import type { WatchSession } from '../watch/index.js';
 
 interface UpFlags extends ImageFlags {
   detach?: boolean;
@@ -36,6 +39,7 @@ interface UpFlags extends ImageFlags {
   withoutAttach?: string[];
   dryRun?: boolean;
   start: boolean;
+  watch?: boolean;
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -71,7 +75,11 @@ export function upCommand(program: Command, io: CliIO): Command {
         collect,
       ),
     )
-    .option('--dry-run', 'print the plan and change nothing');
+    .option('--dry-run', 'print the plan and change nothing')
+    .option(
+      '-w, --watch',
+      'watch the services’ develop.watch paths and the compose files, and apply changes',
+    );
   for (const option of imageOptions()) command.addOption(option);
   return command.action(async (services: string[], flags: UpFlags, cmd: Command) => {
     const code = await runUp(io, cmd, services, flags);
@@ -83,6 +91,11 @@ async function runUp(io: CliIO, command: Command, services: string[], flags: UpF
   if (flags.exitCodeFrom) flags.abortOnContainerExit = true;
   if (flags.detach && (flags.abortOnContainerExit || flags.abortOnContainerFailure)) {
     throw new ComposeError('--abort-on-container-exit and --detach are incompatible');
+  }
+  if (flags.watch && (flags.detach || flags.wait)) {
+    throw new ComposeError('--watch and --detach are incompatible', {
+      hint: 'run "berth up -d" and then "berth watch --no-up", which keeps watching in the foreground',
+    });
   }
   const ctx = new CommandContext(io, command, { noColor: !flags.color });
   const project = await ctx.project(services);
@@ -102,42 +115,18 @@ async function runUp(io: CliIO, command: Command, services: string[], flags: UpF
 
   const access = await ctx.engine(project.name, detach ? 'launch' : 'host');
   let events: EventBuffer | undefined;
+  let watch: WatchSession | undefined;
   try {
     // Pulls and builds come first, as with compose: nothing is created for an image that cannot be had.
-    const started = flags.deps
-      ? servicesOf(project, services)
-      : services.length > 0
-        ? services
-        : Object.keys(project.services);
+    const started = servicesToStart(project, services, !flags.deps);
     await prepareServiceImages(ctx, access.engine, project, started, flags);
     const since = new Date().toISOString();
     // Attached: listening before anything starts, so that no exit goes unseen.
     events = detach ? undefined : bufferEvents(access.engine, project.name);
-    const progress = ctx.progress();
-    // One command changes a project at a time: a second `up` waits for the first's plan to finish.
-    const result = await withProjectLock(
-      access.stateRoot,
-      project.name,
-      async () => {
-        const plan = planUp(project, await observe(access.engine, project), options);
-        for (const message of plan.warnings) progress.listener({ type: 'warning', message });
-        return executePlan(plan, access.engine, { onEvent: progress.listener });
-      },
-      {
-        onWait: (pid) =>
-          io.stderr(
-            `waiting for another berth command on project "${project.name}"${pid ? ` (pid ${pid})` : ''}...\n`,
-          ),
-      },
-    );
-    await progress.renderer.stop();
+    const result = await convergeProject(ctx, access, project, options);
     if (!result.ok) {
       if (!detach) await access.shutdownHost();
-      throw new ComposeErrors(
-        result.failed.map((f) =>
-          f.error instanceof ComposeError ? f.error : new ComposeError(`${f.resource}: ${f.error.message}`),
-        ),
-      );
+      throw planErrors(result);
     }
     // Detached (no events listened to): done once started, or once ready with --wait.
     if (events === undefined) {
@@ -145,12 +134,30 @@ async function runUp(io: CliIO, command: Command, services: string[], flags: UpF
         const timeoutMs = flags.waitTimeout
           ? parseDurationFlag(flags.waitTimeout, '--wait-timeout')
           : undefined;
-        await waitUntilReady(access.engine, project, servicesOf(project, services), { timeoutMs });
+        await waitUntilReady(access.engine, project, servicesToStart(project, services), { timeoutMs });
       }
       return 0;
     }
-    return await attach(io, ctx, access, project, services, flags, { since, events }, options.timeoutSeconds);
+    if (flags.watch) {
+      watch = await startWatchMode(ctx, access, project, {
+        services,
+        upOptions: options,
+        images: flags,
+        quiet: false,
+      });
+    }
+    return await attach(
+      io,
+      ctx,
+      access,
+      project,
+      services,
+      flags,
+      { since, events, watch },
+      options.timeoutSeconds,
+    );
   } finally {
+    await watch?.close();
     events?.close();
     await access.release();
   }
@@ -194,12 +201,12 @@ async function attach(
   project: Project,
   services: string[],
   flags: UpFlags,
-  from: { since: string; events: EventBuffer },
+  from: { since: string; events: EventBuffer; watch?: WatchSession | undefined },
   timeoutSeconds: number | undefined,
 ): Promise<number> {
   const since = from.since;
   const engine = access.engine;
-  const selected = new Set(servicesOf(project, services));
+  const selected = new Set(servicesToStart(project, services));
   const attached = new Set(flags.attach && flags.attach.length > 0 ? flags.attach : [...selected]);
   for (const name of flags.withoutAttach ?? []) attached.delete(name);
 
@@ -222,6 +229,8 @@ async function attach(
   const stopAll = (reason: string): Promise<void> =>
     (stopping ??= (async () => {
       io.stderr(`${reason}\n`);
+      // Nothing may be restarted or recreated by the watcher while the project stops.
+      await from.watch?.close();
       await stopInOrder(engine, project, all, timeoutSeconds);
       finish();
     })());
@@ -238,17 +247,50 @@ async function attach(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const ids = watched.map((c) => c.id);
-  const logs = (async () => {
-    // Like Docker's attach: what the containers print from this `up` on, not their earlier runs.
-    for await (const line of engine.logs(ids, { follow: true, since })) printer.line(line);
-  })().catch(() => undefined);
+  // One stream per container: a stream ends when its container stops, and a container that starts
+  // again (restart, watch mode) is followed anew from its new start.
+  const following = new Set<string>();
+  const logs: Promise<void>[] = [];
+  const follow = (id: string, from: string): void => {
+    following.add(id);
+    const done = (async () => {
+      // Like Docker's attach: what the containers print from this `up` on, not their earlier runs.
+      for await (const line of engine.logs([id], { follow: true, since: from })) printer.line(line);
+    })()
+      .catch(() => undefined)
+      .then(async () => {
+        following.delete(id);
+        const info = stopping ? undefined : await engine.inspectContainer(id).catch(() => undefined);
+        if (info?.status === 'running' && info.startedAt && !following.has(id)) follow(id, info.startedAt);
+      });
+    logs.push(done);
+  };
+  for (const c of watched) follow(c.id, since);
 
   const events = (async () => {
     const byId = new Map(all.map((c) => [c.id, c]));
     for await (const event of from.events) {
+      if (event.type !== 'container') continue;
+      // Watch mode recreates containers: the new ones are followed too.
+      if (event.action === 'start' && !stopping) {
+        const known = byId.get(event.id);
+        if (known && attached.has(known.service) && !following.has(event.id)) follow(event.id, event.time);
+        // Watch mode recreates containers: the new ones are followed too.
+        if (!known && from.watch) {
+          const info = await engine.inspectContainer(event.id).catch(() => undefined);
+          if (info && !info.oneoff && selected.has(info.service)) {
+            byId.set(info.id, info);
+            all.push(info);
+            if (attached.has(info.service)) {
+              watched.push(info);
+              follow(info.id, event.time);
+            }
+          }
+        }
+        continue;
+      }
       const container = byId.get(event.id);
-      if (!container || event.type !== 'container' || event.action !== 'die') continue;
+      if (!container || event.action !== 'die') continue;
       const code = Number(event.attributes.exitCode ?? '0');
       if (attached.has(container.service)) printer.exited(replicaName(container), code);
       if (flags.exitCodeFrom === container.service) exitCode = code;
@@ -257,12 +299,13 @@ async function attach(
         if (!flags.exitCodeFrom) exitCode = code;
         void stopAll('Aborting on container exit...').catch(() => finish());
       }
-      if (await allStopped(engine, watched)) finish();
+      // While watching, stopped containers come back with the next change: only Ctrl-C ends it.
+      if (!from.watch && (await allStopped(engine, watched))) finish();
     }
   })().catch(() => finish());
 
   // Containers that ended before we attached (one-shot jobs) count as stopped already.
-  if (await allStopped(engine, watched)) finish();
+  if (!from.watch && (await allStopped(engine, watched))) finish();
   const hostEnded = access.hosted ? access.hosted.stopped.then(finish) : undefined;
   await finished;
   process.off('SIGINT', onSignal);
@@ -271,7 +314,7 @@ async function attach(
   if (flags.exitCodeFrom && !flags.abortOnContainerExit)
     exitCode = await exitCodeOf(engine, project, flags.exitCodeFrom);
   if (access.hosted) await access.hosted.stop();
-  await Promise.race([logs, delay(500)]);
+  await Promise.race([Promise.all(logs), delay(500)]);
   void events;
   void hostEnded;
   return interrupted ? 130 : exitCode;
@@ -303,12 +346,6 @@ async function stopInOrder(
 async function exitCodeOf(engine: Engine, project: Project, service: string): Promise<number> {
   const containers = await engine.listContainers({ project: project.name, all: true, services: [service] });
   return containers[0]?.exitCode ?? 0;
-}
-
-/** The named services and their dependencies (all services when none is named). */
-function servicesOf(project: Project, services: string[]): string[] {
-  if (services.length === 0) return Object.keys(project.services);
-  return selectServices(buildGraph(project), services, { withDependencies: true });
 }
 
 function delay(ms: number): Promise<void> {

@@ -182,6 +182,18 @@ export type ImageProgress =
   | { type: 'image'; id: string; resource: string; status: 'working' | 'done' | 'error'; message: string }
   | { type: 'warning'; message: string };
 
+/**
+ * One change `watch` syncs into a container: the file or folder `source` on this machine copied to
+ * `target` in the container (a folder is created, not filled: its files come as entries of their own),
+ * or, without `source`, `target` deleted (recursively).
+ */
+export interface FileSync {
+  /** Absolute container path. */
+  target: string;
+  /** Absolute host path. */
+  source?: string;
+}
+
 /** A change in the engine, for `berth events` and for waiting on conditions. */
 export interface EngineEvent {
   time: string;
@@ -257,6 +269,12 @@ export interface Engine {
   imageIds?(references: readonly string[]): Promise<Record<string, string>>;
   /** Removes an image by name if present (`down --rmi`); false when there was none. */
   removeImage?(name: string): Promise<boolean>;
+  /**
+   * Copies files into a container or deletes them there, in order (`watch` sync actions). Through the
+   * container's mounts on the in-process engine (nothing to do where `target` is `source` itself through
+   * a bind mount), through the archive API on Docker.
+   */
+  syncFiles(id: string, changes: readonly FileSync[]): Promise<void>;
   /** Processes of a container: a header row and one row per process (`berth top`). */
   top(id: string): Promise<{ titles: string[]; processes: string[][] }>;
   events(filter: { project: string }): AsyncIterable<EngineEvent>;

@@ -197,7 +197,15 @@ async function readComposeFile(
 
   const interpolate = session.options.interpolate ?? true;
   const lookup = (name: string): string | undefined => scope.environment[name];
-  return parseYamlDocuments(text, display, session.warnings).map((doc) => {
+  const documents = parseYamlDocuments(text, display, session.warnings);
+  if (documents.every((doc) => Object.keys(doc.data).length === 0)) {
+    // As docker compose: an empty file is a mistake (and, in watch mode, an editor's save half done).
+    throw new ComposeError('empty compose file', {
+      location: { file: display },
+      hint: 'add at least a `services:` section, or leave this file out of -f / COMPOSE_FILE',
+    });
+  }
+  return documents.map((doc) => {
     session.sourceMap.add(doc.positions);
     return prepareDocument(session, doc.data, doc.positions, interpolate, lookup);
   });

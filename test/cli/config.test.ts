@@ -212,6 +212,15 @@ describe('berth config on bad input', () => {
     expect(run.stderr).toMatch(pattern);
   });
 
+  it('refuses an empty compose file, as docker compose does', async () => {
+    for (const text of ['', '\n# nothing yet\n', '---\n']) {
+      const dir = await project({ 'compose.yaml': text });
+      const run = await runBerth(['config'], { cwd: dir });
+      expectCleanFailure(run);
+      expect(run.stderr).toContain('error: compose.yaml: empty compose file');
+    }
+  });
+
   it('refuses an alias bomb quickly', async () => {
     const lines = ['x-a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
     for (let i = 1; i < 10; i++) {

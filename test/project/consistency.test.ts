@@ -237,7 +237,7 @@ describe('checkConsistency: problems', () => {
     {
       name: 'watch rule without target',
       model: web({ develop: { watch: [{ path: '/src', action: 'sync' }] } }),
-      messages: ['services.web.develop.watch[0]: target is required for non-rebuild actions'],
+      messages: ['services.web.develop.watch[0]: target is required for sync actions'],
     },
     {
       name: 'legacy limits disagreeing with deploy.resources',

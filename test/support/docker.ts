@@ -40,3 +40,19 @@ export function describeDocker(name: string, body: () => void): void {
   }
   (runs ? describe : describe.skip)(name, body);
 }
+
+/** Force-removes every container (and its anonymous volumes) labelled with `project`, whatever its state. */
+export async function removeProjectContainers(docker: Dockerode, project: string): Promise<void> {
+  const containers = await docker.listContainers({
+    all: true,
+    filters: { label: [`com.docker.compose.project=${project}`] },
+  });
+  await Promise.all(
+    containers.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true, v: true })
+        .catch(() => undefined),
+    ),
+  );
+}

@@ -41,6 +41,7 @@ export async function assertPortFree(port: number, who: string): Promise<void> {
 
 /** One row of `berth ps --format json`. */
 export interface PsRow {
+  ID: string;
   Name: string;
   Service: string;
   State: string;

@@ -7,18 +7,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, type Stats } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 
 import type { Ignore } from '@balena/dockerignore';
 import { pack, type Pack } from 'tar-stream';
 
 import { ComposeError } from '../../project/errors.js';
-
-// The package is CommonJS exporting the function itself, which its typings call `default`.
-const ignore: typeof import('@balena/dockerignore').default = createRequire(import.meta.url)(
-  '@balena/dockerignore',
-);
+import { compileDockerignore, readDockerignore } from '../dockerignore.js';
 
 export interface BuildContextSpec {
   /** The service, for error messages. */
@@ -78,8 +73,8 @@ export async function dockerfileSource(spec: BuildContextSpec): Promise<Dockerfi
 /** Starts streaming the context's tar; read errors destroy the stream with a ComposeError. */
 export async function packBuildContext(spec: BuildContextSpec): Promise<PackedContext> {
   const dockerfile = await dockerfileSource(spec);
-  const rules = await ignoreRules(spec.context, dockerfile.file);
-  const matcher = ignore({ ignorecase: false }).add(rules);
+  const rules = await readDockerignore(spec.context, dockerfile.file);
+  const matcher = compileDockerignore(rules);
   const negations = rules.some((rule) => rule.trim().startsWith('!'));
   const always = new Set(['.dockerignore']);
   if (dockerfile.insideContext) always.add(dockerfile.nameInContext);
@@ -93,24 +88,6 @@ export async function packBuildContext(spec: BuildContextSpec): Promise<PackedCo
     tar.finalize();
   })().catch((error: unknown) => tar.destroy(error instanceof Error ? error : new Error(String(error))));
   return { stream: tar, dockerfile: dockerfile.nameInContext };
-}
-
-/** `<Dockerfile>.dockerignore` beside the Dockerfile, else the context's `.dockerignore`, else none. */
-export async function ignoreRules(context: string, dockerfile: string | undefined): Promise<string[]> {
-  const candidates = [
-    ...(dockerfile === undefined ? [] : [`${dockerfile}.dockerignore`]),
-    path.join(context, '.dockerignore'),
-  ];
-  for (const file of candidates) {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch {
-      continue;
-    }
-    return text.split(/\r?\n/).filter((line) => line.trim() !== '' && !line.trim().startsWith('#'));
-  }
-  return [];
 }
 
 interface Walk {

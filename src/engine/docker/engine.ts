@@ -20,6 +20,7 @@ import type {
   ExecRequest,
   ExecResult,
   ExecStdio,
+  FileSync,
   ImageProgress,
   ImagesRequest,
   LogLine,
@@ -38,6 +39,7 @@ import { containerError, engineMessage, statusOf } from './engine-errors.js';
 import { engineEvents } from './event-stream.js';
 import { runExec } from './exec-session.js';
 import { fileArchive } from './file-archive.js';
+import { syncContainerFiles } from './file-sync.js';
 import { interruptible } from './interruptible.js';
 import { localImageIds } from './image-ids.js';
 import { prepareImages, removeImage } from './images.js';
@@ -409,6 +411,10 @@ export class DockerEngine implements Engine {
     } catch (error) {
       throw containerError(error, await this.nameOf(id), 'exec in');
     }
+  }
+
+  syncFiles(id: string, changes: readonly FileSync[]): Promise<void> {
+    return syncContainerFiles(this.docker.getContainer(id), changes);
   }
 
   prepareExec(id: string): Promise<ExecPlan> {

@@ -14,6 +14,7 @@ import type {
   ExecPlan,
   ExecRequest,
   ExecResult,
+  FileSync,
   LogLine,
   LogsOptions,
   NetworkCreateRequest,
@@ -173,6 +174,9 @@ export class RemoteEngine implements Engine {
   }
   prepareExec(id: string, request: ExecRequest): Promise<ExecPlan> {
     return this.call('prepareExec', [id, request]) as Promise<ExecPlan>;
+  }
+  async syncFiles(id: string, changes: readonly FileSync[]): Promise<void> {
+    await this.call('syncFiles', [id, changes]);
   }
   top(id: string): Promise<{ titles: string[]; processes: string[][] }> {
     return this.call('top', [id]) as Promise<{ titles: string[]; processes: string[][] }>;

@@ -46,6 +46,7 @@ const callMethods: Record<CallMethod, true> = {
   inspectContainer: true,
   exec: true,
   prepareExec: true,
+  syncFiles: true,
   top: true,
   ping: true,
   shutdown: true,

@@ -13,6 +13,7 @@ import type {
   ExecPlan,
   ExecRequest,
   ExecResult,
+  FileSync,
   LogLine,
   LogsOptions,
   NetworkCreateRequest,
@@ -40,6 +41,7 @@ import {
 import { emptyProjectState, ProjectStateStore } from './state-store.js';
 import { listProcessGroup } from './process-table.js';
 import { planExec, runExec } from './exec.js';
+import { syncIntoMounts } from './file-sync.js';
 import { IsolatedNetworking, removeRecordedNetworking } from './network/isolated-networking.js';
 import { settleNetworking } from './network/mode.js';
 import type { NetworkingMode } from './network/types.js';
@@ -449,6 +451,14 @@ class LocalEngine implements LocalEngineInstance {
       });
     }
     return planExec(replica.record.spec, request, replica.sandbox);
+  }
+
+  /** Like `docker cp`, a container that is not running still gets the files. */
+  async syncFiles(id: string, changes: readonly FileSync[]): Promise<void> {
+    const record = this.replica(id).record;
+    if (record.state.status === 'removing') throw new ComposeError(`no such container: ${id}`);
+    const { uid, gid, mounts } = record.spec;
+    await syncIntoMounts(mounts, changes, uid === undefined || gid === undefined ? undefined : { uid, gid });
   }
 
   async top(id: string): Promise<{ titles: string[]; processes: string[][] }> {

@@ -39,17 +39,24 @@ export function planExec(spec: RuntimeSpec, request: ExecRequest, sandboxPid?: n
  */
 export async function runExecPlan(
   plan: ExecPlan,
-  options: { detach?: boolean; stdio?: 'inherit' | 'ignore' } = {},
+  options: {
+    detach?: boolean;
+    stdio?: 'inherit' | 'ignore';
+    /** Instead of a terminal: the command's output, chunk by chunk (no stdin). */
+    onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+  } = {},
 ): Promise<ExecResult> {
   const found = await resolveExecutable(plan.argv[0] ?? '', plan.env, plan.cwd);
   if (!('path' in found)) {
-    if (options.stdio !== 'ignore') process.stderr.write(`${found.message}\n`);
+    if (options.onOutput) options.onOutput('stderr', Buffer.from(`${found.message}\n`));
+    else if (options.stdio !== 'ignore') process.stderr.write(`${found.message}\n`);
     return { exitCode: found.exitCode };
   }
+  const output = options.onOutput;
   const child = spawn(found.path, plan.argv.slice(1), {
     cwd: plan.cwd,
     env: plan.env,
-    stdio: options.detach ? 'ignore' : (options.stdio ?? 'inherit'),
+    stdio: options.detach ? 'ignore' : output ? ['ignore', 'pipe', 'pipe'] : (options.stdio ?? 'inherit'),
     detached: options.detach === true,
     ...(plan.uid === undefined ? {} : { uid: plan.uid }),
     ...(plan.gid === undefined ? {} : { gid: plan.gid }),
@@ -58,9 +65,14 @@ export async function runExecPlan(
     child.unref();
     return { exitCode: 0 };
   }
+  if (output) {
+    child.stdout?.on('data', (chunk: Buffer) => output('stdout', chunk));
+    child.stderr?.on('data', (chunk: Buffer) => output('stderr', chunk));
+  }
   return new Promise((resolve) => {
     child.on('error', () => resolve({ exitCode: 126 }));
-    child.on('exit', (code, signal) =>
+    // With pipes: once they are drained too, so that no output is lost.
+    child.on(output ? 'close' : 'exit', (code: number | null, signal: NodeJS.Signals | null) =>
       resolve({ exitCode: code ?? (signal ? 128 + signalNumber(signal) : 1) }),
     );
   });

@@ -128,10 +128,11 @@ function checkWatchRules(service: ComposeDict, base: string[], report: Report): 
   const watch = dictAt(service, 'develop').watch;
   if (!Array.isArray(watch)) return;
   for (const [i, rule] of watch.entries()) {
-    if (!isDict(rule) || rule.action === 'rebuild') continue;
+    // As compose-go: only the actions that copy files need to know where to.
+    if (!isDict(rule) || typeof rule.action !== 'string' || !rule.action.startsWith('sync')) continue;
     if (typeof rule.target !== 'string' || rule.target === '') {
       report(
-        'target is required for non-rebuild actions',
+        `target is required for ${rule.action} actions`,
         [...base, 'develop', 'watch', i],
         'set `target` to the path inside the container',
       );

@@ -502,7 +502,7 @@ export interface PlacementPreference {
   [k: string]: unknown;
 }
 export interface WatchRule {
-  path: string;
+  path: StringOrList;
   action: 'rebuild' | 'sync' | 'restart' | 'sync+restart' | 'sync+exec';
   target?: string;
   ignore?: StringOrList;

@@ -514,7 +514,7 @@ const schema11 = {
       title: 'Watch rule',
       type: 'object',
       properties: {
-        path: { type: 'string' },
+        path: { $ref: '#/definitions/string_or_list' },
         action: { type: 'string', enum: ['rebuild', 'sync', 'restart', 'sync+restart', 'sync+exec'] },
         target: { type: 'string' },
         ignore: { $ref: '#/definitions/string_or_list' },
@@ -6352,7 +6352,7 @@ const schema50 = {
   title: 'Watch rule',
   type: 'object',
   properties: {
-    path: { type: 'string' },
+    path: { $ref: '#/definitions/string_or_list' },
     action: { type: 'string', enum: ['rebuild', 'sync', 'restart', 'sync+restart', 'sync+exec'] },
     target: { type: 'string' },
     ignore: { $ref: '#/definitions/string_or_list' },
@@ -6379,7 +6379,7 @@ const schema51 = {
   additionalProperties: false,
 };
 
-function validate32(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate33(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (data && typeof data == 'object' && !Array.isArray(data)) {
@@ -6811,7 +6811,7 @@ function validate32(data, { instancePath = '', parentData, parentDataProperty, r
     }
     errors++;
   }
-  validate32.errors = vErrors;
+  validate33.errors = vErrors;
   return errors === 0;
 }
 
@@ -6885,30 +6885,22 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
       }
     }
     if (data.path !== undefined) {
-      let data0 = data.path;
-      if (typeof data0 !== 'string') {
-        const err3 = {
+      if (
+        !validate12(data.path, {
           instancePath: instancePath + '/path',
-          schemaPath: '#/properties/path/type',
-          keyword: 'type',
-          params: { type: 'string' },
-          message: 'must be string',
-          schema: schema50.properties.path.type,
-          parentSchema: schema50.properties.path,
-          data: data0,
-        };
-        if (vErrors === null) {
-          vErrors = [err3];
-        } else {
-          vErrors.push(err3);
-        }
-        errors++;
+          parentData: data,
+          parentDataProperty: 'path',
+          rootData,
+        })
+      ) {
+        vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+        errors = vErrors.length;
       }
     }
     if (data.action !== undefined) {
       let data1 = data.action;
       if (typeof data1 !== 'string') {
-        const err4 = {
+        const err3 = {
           instancePath: instancePath + '/action',
           schemaPath: '#/properties/action/type',
           keyword: 'type',
@@ -6919,9 +6911,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
           data: data1,
         };
         if (vErrors === null) {
-          vErrors = [err4];
+          vErrors = [err3];
         } else {
-          vErrors.push(err4);
+          vErrors.push(err3);
         }
         errors++;
       }
@@ -6932,7 +6924,7 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
         data1 === 'sync+restart' ||
         data1 === 'sync+exec'
       )) {
-        const err5 = {
+        const err4 = {
           instancePath: instancePath + '/action',
           schemaPath: '#/properties/action/enum',
           keyword: 'enum',
@@ -6943,9 +6935,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
           data: data1,
         };
         if (vErrors === null) {
-          vErrors = [err5];
+          vErrors = [err4];
         } else {
-          vErrors.push(err5);
+          vErrors.push(err4);
         }
         errors++;
       }
@@ -6953,7 +6945,7 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
     if (data.target !== undefined) {
       let data2 = data.target;
       if (typeof data2 !== 'string') {
-        const err6 = {
+        const err5 = {
           instancePath: instancePath + '/target',
           schemaPath: '#/properties/target/type',
           keyword: 'type',
@@ -6964,9 +6956,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
           data: data2,
         };
         if (vErrors === null) {
-          vErrors = [err6];
+          vErrors = [err5];
         } else {
-          vErrors.push(err6);
+          vErrors.push(err5);
         }
         errors++;
       }
@@ -7000,7 +6992,7 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
     if (data.initial_sync !== undefined) {
       let data5 = data.initial_sync;
       if (typeof data5 !== 'boolean' && typeof data5 !== 'string') {
-        const err7 = {
+        const err6 = {
           instancePath: instancePath + '/initial_sync',
           schemaPath: '#/properties/initial_sync/type',
           keyword: 'type',
@@ -7011,28 +7003,28 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
           data: data5,
         };
         if (vErrors === null) {
-          vErrors = [err7];
+          vErrors = [err6];
         } else {
-          vErrors.push(err7);
+          vErrors.push(err6);
         }
         errors++;
       }
     }
     if (data.exec !== undefined) {
       if (
-        !validate32(data.exec, {
+        !validate33(data.exec, {
           instancePath: instancePath + '/exec',
           parentData: data,
           parentDataProperty: 'exec',
           rootData,
         })
       ) {
-        vErrors = vErrors === null ? validate32.errors : vErrors.concat(validate32.errors);
+        vErrors = vErrors === null ? validate33.errors : vErrors.concat(validate33.errors);
         errors = vErrors.length;
       }
     }
   } else {
-    const err8 = {
+    const err7 = {
       instancePath,
       schemaPath: '#/type',
       keyword: 'type',
@@ -7043,9 +7035,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
       data,
     };
     if (vErrors === null) {
-      vErrors = [err8];
+      vErrors = [err7];
     } else {
-      vErrors.push(err8);
+      vErrors.push(err7);
     }
     errors++;
   }
@@ -7143,7 +7135,7 @@ const schema63 = {
   ],
 };
 
-function validate38(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate39(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   const _errs0 = errors;
@@ -7252,7 +7244,7 @@ function validate38(data, { instancePath = '', parentData, parentDataProperty, r
       }
     }
   }
-  validate38.errors = vErrors;
+  validate39.errors = vErrors;
   return errors === 0;
 }
 
@@ -7275,7 +7267,7 @@ const schema71 = {
 };
 const schema74 = { type: 'object', patternProperties: { '^.+$': { type: ['string', 'number'] } } };
 
-function validate42(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate43(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (data && typeof data == 'object' && !Array.isArray(data)) {
@@ -7640,7 +7632,7 @@ function validate42(data, { instancePath = '', parentData, parentDataProperty, r
     }
     errors++;
   }
-  validate42.errors = vErrors;
+  validate43.errors = vErrors;
   return errors === 0;
 }
 
@@ -7696,7 +7688,7 @@ const schema82 = {
   additionalProperties: false,
 };
 
-function validate47(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate48(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (data && typeof data == 'object' && !Array.isArray(data)) {
@@ -8495,7 +8487,7 @@ function validate47(data, { instancePath = '', parentData, parentDataProperty, r
     }
     errors++;
   }
-  validate47.errors = vErrors;
+  validate48.errors = vErrors;
   return errors === 0;
 }
 
@@ -11699,14 +11691,14 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
     }
     if (data.gpus !== undefined) {
       if (
-        !validate38(data.gpus, {
+        !validate39(data.gpus, {
           instancePath: instancePath + '/gpus',
           parentData: data,
           parentDataProperty: 'gpus',
           rootData,
         })
       ) {
-        vErrors = vErrors === null ? validate38.errors : vErrors.concat(validate38.errors);
+        vErrors = vErrors === null ? validate39.errors : vErrors.concat(validate39.errors);
         errors = vErrors.length;
       }
     }
@@ -13170,14 +13162,14 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
               let valid119 = false;
               const _errs354 = errors;
               if (
-                !validate42(data122, {
+                !validate43(data122, {
                   instancePath: instancePath + '/networks/' + key27.replace(/~/g, '~0').replace(/\//g, '~1'),
                   parentData: data120,
                   parentDataProperty: key27,
                   rootData,
                 })
               ) {
-                vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
+                vErrors = vErrors === null ? validate43.errors : vErrors.concat(validate43.errors);
                 errors = vErrors.length;
               }
               var _valid17 = _errs354 === errors;
@@ -13792,14 +13784,14 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
         const len23 = data137.length;
         for (let i39 = 0; i39 < len23; i39++) {
           if (
-            !validate32(data137[i39], {
+            !validate33(data137[i39], {
               instancePath: instancePath + '/post_start/' + i39,
               parentData: data137,
               parentDataProperty: i39,
               rootData,
             })
           ) {
-            vErrors = vErrors === null ? validate32.errors : vErrors.concat(validate32.errors);
+            vErrors = vErrors === null ? validate33.errors : vErrors.concat(validate33.errors);
             errors = vErrors.length;
           }
         }
@@ -13828,14 +13820,14 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
         const len24 = data139.length;
         for (let i40 = 0; i40 < len24; i40++) {
           if (
-            !validate32(data139[i40], {
+            !validate33(data139[i40], {
               instancePath: instancePath + '/pre_stop/' + i40,
               parentData: data139,
               parentDataProperty: i40,
               rootData,
             })
           ) {
-            vErrors = vErrors === null ? validate32.errors : vErrors.concat(validate32.errors);
+            vErrors = vErrors === null ? validate33.errors : vErrors.concat(validate33.errors);
             errors = vErrors.length;
           }
         }
@@ -15336,14 +15328,14 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
           if (!valid161) {
             const _errs516 = errors;
             if (
-              !validate47(data184, {
+              !validate48(data184, {
                 instancePath: instancePath + '/volumes/' + i49,
                 parentData: data183,
                 parentDataProperty: i49,
                 rootData,
               })
             ) {
-              vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
+              vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
               errors = vErrors.length;
             }
             var _valid23 = _errs516 === errors;
@@ -15607,7 +15599,7 @@ const schema87 = {
   ],
 };
 
-function validate50(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate51(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (!(data && typeof data == 'object' && !Array.isArray(data)) && data !== null) {
@@ -16459,7 +16451,7 @@ function validate50(data, { instancePath = '', parentData, parentDataProperty, r
       }
     }
   }
-  validate50.errors = vErrors;
+  validate51.errors = vErrors;
   return errors === 0;
 }
 
@@ -16477,7 +16469,7 @@ const schema89 = {
   additionalProperties: false,
 };
 
-function validate52(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate53(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (!(data && typeof data == 'object' && !Array.isArray(data)) && data !== null) {
@@ -16912,7 +16904,7 @@ function validate52(data, { instancePath = '', parentData, parentDataProperty, r
       }
     }
   }
-  validate52.errors = vErrors;
+  validate53.errors = vErrors;
   return errors === 0;
 }
 
@@ -16933,7 +16925,7 @@ const schema93 = {
   additionalProperties: false,
 };
 
-function validate54(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate55(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (data && typeof data == 'object' && !Array.isArray(data)) {
@@ -17433,7 +17425,7 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
     }
     errors++;
   }
-  validate54.errors = vErrors;
+  validate55.errors = vErrors;
   return errors === 0;
 }
 
@@ -17453,7 +17445,7 @@ const schema97 = {
   additionalProperties: false,
 };
 
-function validate56(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate57(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (data && typeof data == 'object' && !Array.isArray(data)) {
@@ -17907,7 +17899,7 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
     }
     errors++;
   }
-  validate56.errors = vErrors;
+  validate57.errors = vErrors;
   return errors === 0;
 }
 
@@ -18096,14 +18088,14 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
         for (const key4 in data6) {
           if (pattern2.test(key4)) {
             if (
-              !validate50(data6[key4], {
+              !validate51(data6[key4], {
                 instancePath: instancePath + '/networks/' + key4.replace(/~/g, '~0').replace(/\//g, '~1'),
                 parentData: data6,
                 parentDataProperty: key4,
                 rootData,
               })
             ) {
-              vErrors = vErrors === null ? validate50.errors : vErrors.concat(validate50.errors);
+              vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
               errors = vErrors.length;
             }
           }
@@ -18153,14 +18145,14 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
         for (const key6 in data8) {
           if (pattern2.test(key6)) {
             if (
-              !validate52(data8[key6], {
+              !validate53(data8[key6], {
                 instancePath: instancePath + '/volumes/' + key6.replace(/~/g, '~0').replace(/\//g, '~1'),
                 parentData: data8,
                 parentDataProperty: key6,
                 rootData,
               })
             ) {
-              vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
+              vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
               errors = vErrors.length;
             }
           }
@@ -18210,14 +18202,14 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
         for (const key8 in data10) {
           if (pattern2.test(key8)) {
             if (
-              !validate54(data10[key8], {
+              !validate55(data10[key8], {
                 instancePath: instancePath + '/secrets/' + key8.replace(/~/g, '~0').replace(/\//g, '~1'),
                 parentData: data10,
                 parentDataProperty: key8,
                 rootData,
               })
             ) {
-              vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
+              vErrors = vErrors === null ? validate55.errors : vErrors.concat(validate55.errors);
               errors = vErrors.length;
             }
           }
@@ -18267,14 +18259,14 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
         for (const key10 in data12) {
           if (pattern2.test(key10)) {
             if (
-              !validate56(data12[key10], {
+              !validate57(data12[key10], {
                 instancePath: instancePath + '/configs/' + key10.replace(/~/g, '~0').replace(/\//g, '~1'),
                 parentData: data12,
                 parentDataProperty: key10,
                 rootData,
               })
             ) {
-              vErrors = vErrors === null ? validate56.errors : vErrors.concat(validate56.errors);
+              vErrors = vErrors === null ? validate57.errors : vErrors.concat(validate57.errors);
               errors = vErrors.length;
             }
           }

@@ -16,7 +16,7 @@ import { Labels } from '../../../src/engine/labels.js';
 import { ResourceInUseError } from '../../../src/engine/resource-in-use.js';
 import type { EngineEvent } from '../../../src/engine/types.js';
 import { ComposeError } from '../../../src/project/errors.js';
-import { describeDocker, TEST_IMAGE } from '../../support/docker.js';
+import { describeDocker, removeProjectContainers, TEST_IMAGE } from '../../support/docker.js';
 import { sink } from '../../support/sink.js';
 
 const docker = new Dockerode();
@@ -74,18 +74,7 @@ async function until(check: () => Promise<boolean>, what: string, ms = 20_000): 
 }
 
 async function removeAll(): Promise<void> {
-  const containers = await docker.listContainers({
-    all: true,
-    filters: { label: [`${Labels.project}=${project}`] },
-  });
-  await Promise.all(
-    containers.map((c) =>
-      docker
-        .getContainer(c.Id)
-        .remove({ force: true, v: true })
-        .catch(() => undefined),
-    ),
-  );
+  await removeProjectContainers(docker, project);
   const networks = await docker.listNetworks({ filters: { label: [`${Labels.project}=${project}`] } });
   await Promise.all(
     networks.map((n) =>

@@ -18,6 +18,7 @@ import type {
   EngineEvent,
   ExecPlan,
   ExecResult,
+  FileSync,
   LogLine,
   LogsOptions,
   NetworkInfo,
@@ -141,6 +142,9 @@ class PlainEngine implements Engine {
   async prepareExec(): Promise<ExecPlan> {
     return { argv: ['ls'], env: { PATH: '/bin' }, cwd: '/' };
   }
+  async syncFiles(id: string, changes: readonly FileSync[]): Promise<void> {
+    this.calls.push(['syncFiles', id, changes]);
+  }
   async top(): Promise<{ titles: string[]; processes: string[][] }> {
     return { titles: ['PID', 'CMD'], processes: [['1', 'node']] };
   }
@@ -235,12 +239,17 @@ describe('control socket', () => {
     await client.stopContainer('id-2', 0);
     await client.killContainer('id-3', 'SIGINT');
     await client.removeContainer('id-4', { force: true });
+    await client.syncFiles('id-5', [
+      { target: '/app/a.txt', source: '/src/a.txt' },
+      { target: '/app/b.txt' },
+    ]);
     expect(engine.calls).toEqual([
       ['listContainers', { project: 'app', all: true }],
       ['stopContainer', 'id-1', undefined],
       ['stopContainer', 'id-2', 0],
       ['killContainer', 'id-3', 'SIGINT'],
       ['removeContainer', 'id-4', { force: true }],
+      ['syncFiles', 'id-5', [{ target: '/app/a.txt', source: '/src/a.txt' }, { target: '/app/b.txt' }]],
     ]);
     expect(await client.inspectNetwork('app_default')).toEqual({ id: 'n1', name: 'app_default', labels: {} });
     expect(await client.inspectNetwork('other')).toBeUndefined();

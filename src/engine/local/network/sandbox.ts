@@ -172,8 +172,11 @@ async function connectEndpoints(
       () =>
         ipBatch(
           endpoints.flatMap((e) => [
-            `link add ${e.hostVeth} type veth peer name ${e.ifname} netns ${pid}`,
+            `link add ${e.hostVeth} type veth peer name ${e.ifname} address ${macAddressOf(e.address)} netns ${pid}`,
             `link set ${e.hostVeth} master ${e.bridge} up`,
+            // The host may still hold this address's entry from the replica's previous run (or be
+            // resolving it, with connections queued for a second): tell it the answer at once.
+            `neigh replace ${e.address} lladdr ${macAddressOf(e.address)} dev ${e.bridge} nud stale`,
           ]),
         ),
       '`ip -br link` shows what exists; `berth down` then `up` recreates the networks',
@@ -188,6 +191,16 @@ async function connectEndpoints(
   await step(who, 'configuring its interfaces', () =>
     runTool(NSENTER, ['-t', String(pid), '-n', '--', IP, '-batch', '-'], { input: `${inside.join('\n')}\n` }),
   );
+}
+
+/**
+ * The replica's MAC address, derived from its IPv4 address as Docker does (02:42 and the four bytes): a
+ * replica restarted with the same address keeps its MAC too, so the host's neighbour entry for it stays
+ * right instead of sending to the old interface's MAC until it times out (seconds of stalled connects).
+ */
+export function macAddressOf(ipv4: string): string {
+  const bytes = ipv4.split('.').map((part) => Number(part).toString(16).padStart(2, '0'));
+  return ['02', '42', ...bytes].join(':');
 }
 
 function setHostname(pid: number, hostname: string): Promise<string> {

@@ -12,6 +12,7 @@ import { isProcessAlive } from '../../../../src/engine/local/process-liveness.js
 import {
   destroyRecordedSandbox,
   enterSandbox,
+  macAddressOf,
   Sandbox,
   sandboxRecord,
   type SandboxSpec,
@@ -182,6 +183,10 @@ describeIsolated('replica sandbox', () => {
 
     const addresses = await run(s, '/usr/sbin/ip', ['-4', '-o', 'addr', 'show', 'dev', 'eth0']);
     expect(addresses).toContain(`inet ${prefix}.10/24`);
+    // A MAC derived from the address, as Docker's: the same after a restart with the same address.
+    const link = await run(s, '/usr/sbin/ip', ['-o', 'link', 'show', 'dev', 'eth0']);
+    expect(link).toContain(`link/ether ${macAddressOf(`${prefix}.10`)} `);
+    expect(macAddressOf('10.200.3.17')).toBe('02:42:0a:c8:03:11');
     expect(await run(s, '/usr/sbin/ip', ['route', 'show', 'default'])).toContain(
       `default via ${gateway} dev eth0`,
     );
