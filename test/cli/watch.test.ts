@@ -10,6 +10,7 @@ import type { ResultPromise } from 'execa';
 import { describe, expect, it } from 'vitest';
 
 import { eventually, type Fixture, fixture, ps } from './lifecycle-fixture.js';
+import { expectCleanFailure } from './helpers.js';
 import { freePort, psRows } from '../support/processes.js';
 
 /**
@@ -336,6 +337,33 @@ services:
     } finally {
       await stop(watching.child);
     }
+  });
+
+  it('refuses rules that cannot work, and --watch with --detach, with a clear message', async () => {
+    const f = await fixture(
+      'watchbad',
+      `
+services:
+  web:
+    image: node:20
+    command: ["node", "-e", "setInterval(() => {}, 1000)", "MARKER"]
+    develop:
+      watch:
+        - path: ./src
+          action: rebuild
+`,
+    );
+    const rebuild = await f.berth(['watch', '--no-up']);
+    expectCleanFailure(rebuild);
+    expect(rebuild.stderr).toContain('services.web.develop.watch[0]');
+    expect(rebuild.stderr).toMatch(/needs a build section/);
+
+    const detached = await f.berth(['up', '--watch', '-d']);
+    expectCleanFailure(detached);
+    expect(detached.stderr).toContain('--watch and --detach are incompatible');
+
+    const unknown = await f.berth(['watch', '--no-up', 'nope']);
+    expectCleanFailure(unknown);
   });
 
   it('up --watch: attached logs, follows recreated replicas, and Ctrl-C stops the project', async () => {
