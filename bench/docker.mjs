@@ -18,6 +18,8 @@ import { parseArgs } from 'node:util';
 
 import Dockerode from 'dockerode';
 
+import { tableLines } from './support.mjs';
+
 const IMAGE = 'berth-test/busybox:latest';
 const PAIRS = 10;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -251,12 +253,6 @@ async function main() {
     if (tools.length === 2) cells.push(`${(median(of('docker-compose')) / median(of('berth'))).toFixed(2)}x`);
     return cells;
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
-  const line = (cells) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
   const engine = await docker.version();
   console.log(
     `berth docker: ${2 * PAIRS} services, ${RUNS} runs each on dockerd ${engine.Version}; ` +
@@ -265,8 +261,7 @@ async function main() {
   console.log(
     `${floor.name}: the same engine calls made straight through the API, what any client waits for`,
   );
-  console.log(line(header));
-  for (const row of table) console.log(line(row));
+  for (const text of tableLines(header, table)) console.log(text);
 }
 
 let cleaning;

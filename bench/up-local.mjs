@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
-import { freePorts } from './free-ports.mjs';
+import { freePorts, tableLines } from './support.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const HTTP_SERVICES = Number(process.env.BENCH_HTTP_SERVICES ?? 50);
@@ -261,17 +261,10 @@ async function main() {
     'up ratio',
     'down ratio',
   ];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
   console.log(
     `berth up-local: ${RUNS} runs each; ratio = berth median / peer median (peer: plain child processes)`,
   );
-  console.log(line(header));
-  for (const row of rows) console.log(line(row));
+  for (const text of tableLines(header, rows)) console.log(text);
 }
 
 async function cleanup() {

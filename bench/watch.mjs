@@ -24,8 +24,9 @@ import { clearTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
-import { freePorts } from './free-ports.mjs';
 import { parseArgs } from 'node:util';
+
+import { freePorts, tableLines } from './support.mjs';
 
 const WARM_UP = 3;
 // Pause after an edit was observed, so that each edit is a batch of its own. berth's feedback guard takes
@@ -492,19 +493,12 @@ async function main() {
   }
 
   const header = ['action', 'who', 'p50 ms', 'p95 ms', 'min ms', 'max ms', 'p50 / floor'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
   console.log(
     `berth watch (in-process engine): ${EDITS} edits per row after ${WARM_UP} warm-up edits; the next edit ` +
       `${PAUSE_MS} ms after the previous one was served (the floors alike); ` +
       'latency = file write to first HTTP answer with the new content',
   );
-  console.log(line(header));
-  for (const row of rows) console.log(line(row));
+  for (const text of tableLines(header, rows)) console.log(text);
   console.log('goals (issue 6):');
   for (const l of goalLines) console.log(l);
   for (const r of results) {

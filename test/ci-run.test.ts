@@ -14,12 +14,13 @@ const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const ciRun = readFileSync(new URL('../.ci/run', import.meta.url), 'utf8');
 const makeTestImage = new URL('../scripts/make-test-image.sh', import.meta.url).pathname;
 
-/** The command under the README's `# 2. ...` comment in "The two commands". */
+/** The command in the code block of item 2 of the README's "The two commands". */
 function readmeTestCommand(): string {
-  const lines = readme.split('\n');
-  const comment = lines.findIndex((line) => line.startsWith('# 2.'));
-  const command = lines.slice(comment + 1).find((line) => line.trim() !== '' && !line.startsWith('#'));
-  if (comment < 0 || command === undefined) throw new Error('README has no "# 2." command');
+  const section = readme.split('## The two commands')[1]?.split('\n## ')[0] ?? '';
+  const item = section.split(/^2\. /m)[1] ?? '';
+  const block = /```sh\n([\s\S]*?)```/.exec(item)?.[1];
+  const command = block?.split('\n').find((line) => line.trim() !== '');
+  if (command === undefined) throw new Error('README has no command under item 2 of "The two commands"');
   return command.trim();
 }
 

@@ -5,6 +5,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { tableLines } from '../support.mjs';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -190,18 +192,11 @@ export function table(title, { http, split, mbps, cpu }) {
   row('split-write request p99 ms', pick(split.direct, 'p99Ms'), pick(split.proxy, 'p99Ms'), false, f3);
   if (mbps.direct.length > 0) row('bulk, 1 connection, MB/s', mbps.direct, mbps.proxy, true, f0);
   const header = ['', 'direct (best / median)', 'proxy (best / median)', 'proxy/direct (best / median)'];
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
-  const line = (cells) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
   const reqRatio = median(pick(http.proxy, 'rps')) / median(pick(http.direct, 'rps'));
   const verdict = `goal: proxy >= 0.80 of direct req/s: median ratio ${f2(reqRatio)} ${reqRatio >= 0.8 ? 'met' : 'NOT met'}`;
   const cost = [];
   if (cpu.perRequestUs.length > 0) cost.push(`${f2(median(cpu.perRequestUs))} µs per request`);
   if (cpu.perMbMs.length > 0) cost.push(`${f2(median(cpu.perMbMs))} ms per MB of bulk`);
   const costLine = cost.length > 0 ? [`proxy process CPU (user + system, median): ${cost.join(', ')}`] : [];
-  return [title, ...all.map(line), ...costLine, verdict].join('\n');
+  return [title, ...tableLines(header, rows), ...costLine, verdict].join('\n');
 }

@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 
 import { best, compare, median, run, table } from './measure.mjs';
 
+import { tableLines } from '../support.mjs';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
 const berthBin = path.join(root, 'bin', 'berth.js');
@@ -178,16 +180,9 @@ async function startPart({ runs, progress }) {
     'isolated down s',
     'host down s',
   ];
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
-  const line = (cells) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
   return [
     `part 2: time to start ${SCALE} replicas of one service (up -d --wait), then down`,
-    ...all.map(line),
+    ...tableLines(header, rows),
   ].join('\n');
 }
 

@@ -8,6 +8,7 @@ import type { Project } from '../project/types.js';
 import { execInContainer } from './container-exec.js';
 import type { WatchEvent, WatchStep } from './events.js';
 import type { FeedbackGuard } from './feedback-guard.js';
+import { isWithin } from './paths.js';
 import type { WatchHooks } from './session.js';
 import { initialSyncEntries, syncEntries } from './sync-entries.js';
 import type { FileChange, WatchRule } from './types.js';
@@ -82,7 +83,7 @@ function matchRules(
   for (const change of changes) {
     const isDirectory = change.kind === 'addDir' || change.kind === 'unlinkDir';
     for (const rule of rules) {
-      if (!within(rule.path, change.path) || rule.ignored(change.path, isDirectory)) continue;
+      if (!isWithin(change.path, rule.path) || rule.ignored(change.path, isDirectory)) continue;
       const perRule = byService.get(rule.service) ?? new Map<WatchRule, FileChange[]>();
       byService.set(rule.service, perRule);
       perRule.set(rule, [...(perRule.get(rule) ?? []), change]);
@@ -269,10 +270,6 @@ function rulesOf(byService: Map<string, ServiceChanges>, service: string): Watch
 
 function changeCount(byService: Map<string, ServiceChanges>, service: string): number {
   return new Set([...(byService.get(service)?.values() ?? [])].flat().map((c) => c.path)).size;
-}
-
-function within(root: string, file: string): boolean {
-  return file === root || file.startsWith(root.endsWith('/') ? root : `${root}/`);
 }
 
 function quoted(services: readonly string[]): string {

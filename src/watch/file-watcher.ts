@@ -1,11 +1,12 @@
 import type { Dirent, Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 import { FSWatcher } from 'chokidar';
 
 import { ComposeError } from '../project/errors.js';
 import type { FileChange, FileChangeKind } from './types.js';
+import { isWithin } from './paths.js';
 
 export interface FileWatcherOptions {
   /** Folders or single files, absolute; they need not exist yet. */
@@ -266,10 +267,6 @@ async function isFolder(entry: Dirent, path: string): Promise<boolean | undefine
   } catch {
     return undefined;
   }
-}
-
-function isWithin(path: string, folder: string): boolean {
-  return path === folder || path.startsWith(folder.endsWith(sep) ? folder : folder + sep);
 }
 
 /** The closest folder above `path` that exists (the path itself only when it is the file system root). */

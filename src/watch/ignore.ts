@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Ignore } from '@balena/dockerignore';
 
 import { compileDockerignore } from '../engine/dockerignore.js';
+import { relativeInside } from './paths.js';
 
 /** Folders never watched wherever they appear: version control and JetBrains' project state. */
 const IGNORED_FOLDERS = new Set(['.git', '.idea']);
@@ -38,19 +39,6 @@ export function isEditorTempFile(baseName: string): boolean {
 /** Whether a relative path (`/`-separated) lies in a `.git` or `.idea` folder, or is one. */
 export function inIgnoredFolder(relativePath: string): boolean {
   return relativePath.split('/').some((name) => IGNORED_FOLDERS.has(name));
-}
-
-/**
- * `absolutePath` relative to `baseDir` with `/` separators: `''` for the folder itself, undefined when
- * the path is outside it.
- */
-export function relativeInside(baseDir: string, absolutePath: string): string | undefined {
-  const relative = path.relative(path.resolve(baseDir), path.resolve(absolutePath));
-  if (relative === '') return '';
-  if (relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) {
-    return undefined;
-  }
-  return relative.split(path.sep).join('/');
 }
 
 /** Tells whether an absolute path matches; for a folder, whether nothing under it can be wanted either. */

@@ -7,13 +7,13 @@ import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 
 import type { FileSync } from '../engine/types.js';
+import { relativeInside } from './paths.js';
 import type { FileChange, WatchRule } from './types.js';
 
 export function containerPathOf(rule: WatchRule, hostPath: string): string | undefined {
-  if (rule.target === undefined) return undefined;
-  const relative = path.relative(rule.path, hostPath);
-  if (relative.startsWith('..') || path.isAbsolute(relative)) return undefined;
-  return relative === '' ? rule.target : path.posix.join(rule.target, ...relative.split(path.sep));
+  const relative = relativeInside(rule.path, hostPath);
+  if (rule.target === undefined || relative === undefined) return undefined;
+  return relative === '' ? rule.target : path.posix.join(rule.target, relative);
 }
 
 export async function syncEntries(rule: WatchRule, changes: readonly FileChange[]): Promise<FileSync[]> {

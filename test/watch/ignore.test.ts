@@ -10,8 +10,8 @@ import {
   inIgnoredFolder,
   isEditorTempFile,
   patternMatcher,
-  relativeInside,
 } from '../../src/watch/ignore.js';
+import { isWithin, relativeInside } from '../../src/watch/paths.js';
 import { parseDockerignore, readDockerignore } from '../../src/engine/dockerignore.js';
 
 describe('isEditorTempFile', () => {
@@ -58,6 +58,9 @@ describe('relativeInside', () => {
   });
   it('keeps names that merely start with two dots inside', () => {
     expect(relativeInside('/p/app', '/p/app/..hidden')).toBe('..hidden');
+    expect(isWithin('/p/app/x', '/p/app')).toBe(true);
+    expect(isWithin('/p/app', '/p/app')).toBe(true);
+    expect(isWithin('/p/apple', '/p/app')).toBe(false);
   });
 });
 
