@@ -64,3 +64,4 @@ export { type ReadinessOptions, waitUntilReady } from './reconcile/readiness.js'
 
 // Watch mode: keeping a running project in step with its files.
 export * from './watch/index.js';
+export * from './convert/index.js';

@@ -16,6 +16,7 @@ import { restartCommand } from './restart.js';
 import { rmCommand } from './rm.js';
 import { runCommand } from './run.js';
 import { scaleCommand } from './scale.js';
+import { stackCommand } from './stack.js';
 import { startCommand } from './start.js';
 import { stopCommand } from './stop.js';
 import { topCommand } from './top.js';
@@ -51,5 +52,6 @@ export function registerAllCommands(program: Command, io: CliIO): void {
   runCommand(program, io);
   pullCommand(program, io);
   buildCommand(program, io);
+  stackCommand(program, io);
   versionCommand(program, io);
 }

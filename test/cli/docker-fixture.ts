@@ -12,9 +12,10 @@ import path from 'node:path';
 
 import Dockerode from 'dockerode';
 import { execa } from 'execa';
-import { afterEach, expect } from 'vitest';
+import { expect } from 'vitest';
 
 import { type BerthRun, berthBin, runBerth, tempProject } from './helpers.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
 import { type PsRow, psRows } from '../support/processes.js';
 import { TEST_IMAGE } from '../support/docker.js';
 
@@ -93,14 +94,7 @@ export interface DockerProject {
 
 // Modules are evaluated once per test file (vitest isolates files), so this hook belongs to the
 // file that imports this module and runs after each of its tests.
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  const errors: unknown[] = [];
-  for (const cleanup of cleanups.splice(0).reverse()) {
-    await cleanup().catch((error: unknown) => errors.push(error));
-  }
-  if (errors.length > 0) throw errors[0];
-});
+const defer = cleanupsAfterEach();
 
 /**
  * A project for `compose` (with `NAME` replaced by the project name) and other `files` of its folder;
@@ -136,7 +130,7 @@ export async function dockerProject(
     return { child, output: () => out, errors: () => err };
   };
 
-  cleanups.push(async () => {
+  defer(async () => {
     try {
       for (const child of children) {
         if (child.exitCode === null) child.kill('SIGKILL');
@@ -274,19 +268,4 @@ export async function until(
   }
 }
 
-/** GETs a URL until it answers (published ports go through dockerd's proxy, up a moment after start). */
-export async function fetchText(url: string): Promise<string> {
-  let last = '';
-  for (let attempt = 0; attempt < 50; attempt++) {
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      const body = await response.text();
-      if (response.ok) return body;
-      last = `${response.status} ${body}`;
-    } catch (error) {
-      last = String(error);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} did not answer: ${last}`);
-}
+export { fetchText } from '../support/http.js';
