@@ -14,6 +14,8 @@ export async function convergeProject(
   access: ProjectEngine,
   project: Project,
   options: UpOptions,
+  /** Aborts the plan: what has not begun is skipped (Ctrl-C while an attached `up` starts). */
+  signal?: AbortSignal,
 ): Promise<ExecuteResult> {
   const progress = ctx.progress();
   try {
@@ -23,7 +25,7 @@ export async function convergeProject(
       async () => {
         const plan = planUp(project, await observe(access.engine, project), options);
         for (const message of plan.warnings) progress.listener({ type: 'warning', message });
-        return executePlan(plan, access.engine, { onEvent: progress.listener });
+        return executePlan(plan, access.engine, { onEvent: progress.listener, signal });
       },
       {
         onWait: (pid) =>

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { type Command, Option } from 'commander';
 
-import { readLockHolder } from '../engine/local/project-lock.js';
+import { readLockHolder, withProjectLock } from '../engine/local/project-lock.js';
 import { projectPaths } from '../engine/local/state-dir.js';
 import type { ProjectEngine } from '../engine/project-engine.js';
 import type { Engine } from '../engine/types.js';
@@ -78,11 +78,15 @@ async function runDown(ctx: CommandContext, services: string[], flags: DownFlags
       ctx.io.stdout(text === '' ? `nothing to remove for project "${target.name}"\n` : `${text}\n`);
       return;
     }
-    const images =
-      rmi !== undefined && access.engine.removeImage !== undefined
-        ? await projectImages(access.engine, target, services, rmi)
-        : [];
-    shutDown = await bringDown(ctx, target, access, options, images);
+    // Under the project's lock, as `up`: never in the middle of another command's changes, and a
+    // state folder that cannot be written stops it before anything is stopped.
+    shutDown = await withProjectLock(access.stateRoot, target.name, async () => {
+      const images =
+        rmi !== undefined && access.engine.removeImage !== undefined
+          ? await projectImages(access.engine, target, services, rmi)
+          : [];
+      return bringDown(ctx, target, access, options, images);
+    });
   } finally {
     if (!shutDown) await access.release();
   }

@@ -7,6 +7,11 @@ export interface CliIO {
   readStdin?: () => Promise<string>;
   stdoutIsTTY?: boolean;
   stderrIsTTY?: boolean;
+  /**
+   * Resolves once stdout and stderr have taken what was written so far (at once when they keep up), so
+   * that a command printing without end (`logs -f`) waits for a slow reader instead of buffering.
+   */
+  drained?: () => Promise<void>;
 }
 
 export function processIO(): CliIO {
@@ -17,5 +22,21 @@ export function processIO(): CliIO {
     cwd: process.cwd(),
     stdoutIsTTY: process.stdout.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
+    drained: async () => {
+      await drainedStream(process.stdout);
+      await drainedStream(process.stderr);
+    },
   };
+}
+
+/** Waits for a stream's buffer to empty, or for the stream to end (a closed pipe never drains). */
+function drainedStream(stream: NodeJS.WriteStream): Promise<void> {
+  if (!stream.writableNeedDrain || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done).off('close', done).off('error', done);
+      resolve();
+    };
+    stream.on('drain', done).on('close', done).on('error', done);
+  });
 }

@@ -81,7 +81,7 @@ async function runLogs(ctx: CommandContext, services: string[], flags: LogsFlags
     if (containers.length === 0) return;
 
     const printer = new LogPrinter(
-      { stdout: ctx.io.stdout, stderr: ctx.io.stderr },
+      { stdout: ctx.io.stdout, stderr: ctx.io.stderr, drained: ctx.io.drained },
       { color: ctx.terminal.color, prefix: flags.logPrefix, timestamps: flags.timestamps === true },
     );
     // Registered up front so that every prefix has the width of the longest name from the first line.

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 
+import { withProjectLock } from '../engine/local/project-lock.js';
 import { buildGraph, selectServices } from '../graph/index.js';
 import { observe, planUp } from '../reconcile/index.js';
 import { ComposeError } from '../project/errors.js';
@@ -26,20 +27,23 @@ export function scaleCommand(program: Command, io: CliIO): Command {
       checkServices(project, services);
       const access = await context.engine(project.name, 'launch');
       try {
-        // `up --scale svc=n --no-recreate` for those services: only replicas are added or removed.
-        const observed = await observe(access.engine, project);
-        const deps = flags.deps
-          ? selectServices(buildGraph(project), services, { withDependencies: true }).filter(
-              (s) => !(s in scale),
-            )
-          : [];
-        const plan = planUp(project, observed, {
-          services,
-          scale: { ...currentScale(observed.containers, deps), ...scale },
-          noRecreate: true,
-          noDeps: !flags.deps,
+        // Under the project's lock, as `up`: a plan made from what another command is changing is wrong.
+        await withProjectLock(access.stateRoot, project.name, async () => {
+          // `up --scale svc=n --no-recreate` for those services: only replicas are added or removed.
+          const observed = await observe(access.engine, project);
+          const deps = flags.deps
+            ? selectServices(buildGraph(project), services, { withDependencies: true }).filter(
+                (s) => !(s in scale),
+              )
+            : [];
+          const plan = planUp(project, observed, {
+            services,
+            scale: { ...currentScale(observed.containers, deps), ...scale },
+            noRecreate: true,
+            noDeps: !flags.deps,
+          });
+          await context.runPlan(plan, access.engine);
         });
-        await context.runPlan(plan, access.engine);
       } finally {
         await access.release();
       }

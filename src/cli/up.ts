@@ -17,6 +17,7 @@ import { NO_ATTACH_ALIAS } from './no-attach.js';
 import { parseDurationFlag, parseSeconds } from './duration-flag.js';
 import { servicesToStart } from './service-selection.js';
 import { startWatchMode } from './watch-session.js';
+import { StartInterrupt } from './start-interrupt.js';
 import type { WatchSession } from '../watch/index.js';
 
 interface UpFlags extends ImageFlags {
@@ -113,17 +114,54 @@ async function runUp(io: CliIO, command: Command, services: string[], flags: UpF
     }
   }
 
-  const access = await ctx.engine(project.name, detach ? 'launch' : 'host');
+  // Attached: Ctrl-C while the project starts stops what was started, as it does once attached.
+  const interrupt = detach ? undefined : new StartInterrupt(io);
+  let access: ProjectEngine;
+  try {
+    access = await ctx.engine(project.name, detach ? 'launch' : 'host');
+  } catch (error) {
+    interrupt?.dispose();
+    throw error;
+  }
+  const abort = new AbortController();
+  // What is under way when Ctrl-C comes (pulls and builds, then the plan).
+  let work: Promise<unknown> | undefined;
+  interrupt?.setStop(async () => {
+    abort.abort();
+    if (!access.standing) {
+      await access.shutdownHost();
+      return;
+    }
+    // Docker keeps its containers when berth ends: let the plan give up, then stop what it started.
+    if (work) await Promise.race([work.catch(() => undefined), delay(INTERRUPTED_WORK_LIMIT_MS)]);
+    const wanted = new Set(servicesToStart(project, services, !flags.deps));
+    const running = await access.engine.listContainers({ project: project.name, all: false, oneoff: false });
+    const timeoutSeconds = options.timeoutSeconds;
+    await stopInOrder(
+      access.engine,
+      project,
+      running.filter((c) => wanted.has(c.service)),
+      timeoutSeconds,
+    );
+    await access.shutdownHost();
+  });
   let events: EventBuffer | undefined;
   let watch: WatchSession | undefined;
   try {
+    if (interrupt?.interrupted) return await stoppedWhileStarting(interrupt);
     // Pulls and builds come first, as with compose: nothing is created for an image that cannot be had.
     const started = servicesToStart(project, services, !flags.deps);
-    await prepareServiceImages(ctx, access.engine, project, started, flags);
+    const preparing = prepareServiceImages(ctx, access.engine, project, started, flags);
+    work = preparing;
+    await (interrupt ? interrupt.race(preparing) : preparing);
+    if (interrupt?.interrupted) return await stoppedWhileStarting(interrupt, preparing);
     const since = new Date().toISOString();
     // Attached: listening before anything starts, so that no exit goes unseen.
     events = detach ? undefined : bufferEvents(access.engine, project.name);
-    const result = await convergeProject(ctx, access, project, options);
+    const converging = convergeProject(ctx, access, project, options, detach ? undefined : abort.signal);
+    work = converging;
+    const result = await (interrupt ? interrupt.race(converging) : converging);
+    if (result === undefined) return await stoppedWhileStarting(interrupt!, converging);
     if (!result.ok) {
       if (!detach) await access.shutdownHost();
       throw planErrors(result);
@@ -153,14 +191,28 @@ async function runUp(io: CliIO, command: Command, services: string[], flags: UpF
       project,
       services,
       flags,
-      { since, events, watch },
+      { since, events, watch, interrupt },
       options.timeoutSeconds,
     );
   } finally {
+    interrupt?.dispose();
     await watch?.close();
     events?.close();
     await access.release();
   }
+}
+
+/** How long the interrupted work may take to give up once its host has stopped. */
+const INTERRUPTED_WORK_LIMIT_MS = 10_000;
+
+/**
+ * Ctrl-C before `up` attached: the host stops every container it started, the work in progress
+ * (which fails with its engine gone) is given a bounded moment to end, and `up` exits 130.
+ */
+async function stoppedWhileStarting(interrupt: StartInterrupt, work?: Promise<unknown>): Promise<number> {
+  await interrupt.stopped();
+  if (work) await Promise.race([work.catch(() => undefined), delay(INTERRUPTED_WORK_LIMIT_MS)]);
+  return 130;
 }
 
 function upOptions(project: Project, services: string[], flags: UpFlags): UpOptions {
@@ -201,7 +253,13 @@ async function attach(
   project: Project,
   services: string[],
   flags: UpFlags,
-  from: { since: string; events: EventBuffer; watch?: WatchSession | undefined },
+  from: {
+    since: string;
+    events: EventBuffer;
+    watch?: WatchSession | undefined;
+    /** Ctrl-C's handler while starting: attach takes over from it. */
+    interrupt?: StartInterrupt | undefined;
+  },
   timeoutSeconds: number | undefined,
 ): Promise<number> {
   const since = from.since;
@@ -215,7 +273,7 @@ async function attach(
   );
   const watched = all.filter((c) => attached.has(c.service));
   const printer = new LogPrinter(
-    { stdout: io.stdout, stderr: io.stderr },
+    { stdout: io.stdout, stderr: io.stderr, drained: io.drained },
     { color: ctx.terminal.color, prefix: flags.logPrefix, timestamps: flags.timestamps === true },
   );
   printer.attaching(watched.map((c) => replicaName(c)));
@@ -246,6 +304,9 @@ async function attach(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Ctrl-C is ours from here; one that came while starting has already stopped the host.
+  from.interrupt?.dispose();
+  if (from.interrupt?.interrupted) interrupted = true;
 
   // One stream per container: a stream ends when its container stops, and a container that starts
   // again (restart, watch mode) is followed anew from its new start.
@@ -255,7 +316,11 @@ async function attach(
     following.add(id);
     const done = (async () => {
       // Like Docker's attach: what the containers print from this `up` on, not their earlier runs.
-      for await (const line of engine.logs([id], { follow: true, since: from })) printer.line(line);
+      for await (const line of engine.logs([id], { follow: true, since: from })) {
+        printer.line(line);
+        // A slow reader holds the stream back instead of berth buffering without bound.
+        await printer.drained();
+      }
     })()
       .catch(() => undefined)
       .then(async () => {

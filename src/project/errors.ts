@@ -22,8 +22,9 @@ export class ComposeError extends Error {
   readonly problem: string;
 
   constructor(problem: string, details: ErrorDetails = {}) {
+    problem = shorten(problem);
     super(
-      renderMessage(problem, details),
+      shorten(renderMessage(problem, details)),
       details.cause === undefined ? undefined : { cause: details.cause },
     );
     this.problem = problem;
@@ -31,6 +32,22 @@ export class ComposeError extends Error {
     this.keyPath = details.keyPath;
     this.hint = details.hint;
   }
+}
+
+/** Longer than any useful message line: only a quoted user value (a 10 MB string, say) makes one so. */
+const MAX_LINE = 2000;
+
+/** Line by line: ComposeErrors joins whole messages, one a line. */
+function shorten(problem: string): string {
+  if (problem.length <= MAX_LINE) return problem;
+  return problem
+    .split('\n')
+    .map((line) => {
+      if (line.length <= MAX_LINE) return line;
+      const left = line.length - MAX_LINE;
+      return `${line.slice(0, MAX_LINE - 200)}...(${left} characters left out)...${line.slice(-200)}`;
+    })
+    .join('\n');
 }
 
 function renderMessage(problem: string, details: ErrorDetails): string {

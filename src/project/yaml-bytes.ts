@@ -1,10 +1,25 @@
 import { ComposeError } from './errors.js';
 
 /**
+ * Far above any real compose file. Parsing takes about twenty times a file's size in memory, so a
+ * file of hundreds of MB would exhaust it instead of being refused.
+ */
+export const MAX_COMPOSE_BYTES = 32 * 2 ** 20;
+
+/**
  * The text of a compose file read as bytes: UTF-8 only (what docker compose accepts), a leading BOM
  * dropped. Invalid UTF-8 is refused with the first line that has it.
  */
 export function decodeComposeBytes(bytes: Uint8Array, file: string): string {
+  if (bytes.length > MAX_COMPOSE_BYTES) {
+    throw new ComposeError(
+      `the file is too large (${(bytes.length / 2 ** 20).toFixed(1)} MiB; berth reads compose files up to ${MAX_COMPOSE_BYTES / 2 ** 20} MiB)`,
+      {
+        location: { file },
+        hint: 'is this the right file? split it, or move large values to env_file or configs',
+      },
+    );
+  }
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
     throw new ComposeError('the file is UTF-16 encoded', {
       location: { file },

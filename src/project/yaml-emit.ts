@@ -86,13 +86,33 @@ function numberText(value: number): string {
   return Object.is(value, -0) ? '-0' : String(value);
 }
 
+/** Characters with no meaning in block context (1), those a plain scalar may also start with (2). */
+const PLAIN_CHARS = new Uint8Array(128);
+for (const c of '@+=,()$%~-') PLAIN_CHARS[c.charCodeAt(0)] = 1;
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./')
+  PLAIN_CHARS[c.charCodeAt(0)] = 2;
+
+/** NaN (past the end) and non-ASCII read as 0. */
+const plainClass = (code: number): number => PLAIN_CHARS[code] ?? 0;
+
 /**
  * Plain-safe text: starts with a letter, digit, `_`, `.`, `/` or a `-` that is not a list dash; then
  * only characters with no meaning in block context; a `:` or a space only before another such
- * character (so no `: `, no trailing colon or space, no double space).
+ * character (so no `: `, no trailing colon or space, no double space). A loop, not one regular
+ * expression: one with an alternative per character overflows the stack on strings of a few hundred KB.
  */
-const PLAIN =
-  /^(?:[A-Za-z0-9_./]|-(?=[A-Za-z0-9_./@+=,()$%~-]))(?:[A-Za-z0-9_./@+=,()$%~-]|[: ](?=[A-Za-z0-9_./@+=,()$%~-]))*$/;
+function isPlainShape(text: string): boolean {
+  const first = text.charCodeAt(0);
+  if (first === 45 ? plainClass(text.charCodeAt(1)) === 0 : plainClass(first) !== 2) return false;
+  for (let i = 1; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (plainClass(code) !== 0) continue;
+    // ':' or ' ' before another plain character.
+    if ((code === 58 || code === 32) && plainClass(text.charCodeAt(i + 1)) !== 0) continue;
+    return false;
+  }
+  return true;
+}
 
 /** Words YAML 1.1 or 1.2 reads as null or booleans. */
 const KEYWORDS =
@@ -121,7 +141,7 @@ export function scalarString(text: string): string {
 }
 
 function isPlainSafe(text: string): boolean {
-  if (!PLAIN.test(text) || KEYWORDS.test(text)) return false;
+  if (!isPlainShape(text) || KEYWORDS.test(text)) return false;
   if (text.startsWith('---') || text.startsWith('...')) return false;
   const first = text.charCodeAt(0);
   // Only text starting with a digit, a sign or a dot can read as a number or a date.

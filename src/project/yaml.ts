@@ -1,4 +1,4 @@
-import { type Document, LineCounter, parseAllDocuments, type YAMLError } from 'yaml';
+import { Composer, type Document, LineCounter, Parser, type YAMLError } from 'yaml';
 import type { ComposeDict } from './dict.js';
 import { ComposeError } from './errors.js';
 import { DocumentPositions, type Position } from './source-map.js';
@@ -32,16 +32,8 @@ const ERROR_HINTS: Record<string, string> = {
 export function parseYamlDocuments(text: string, file: string, warnings?: Warnings): ParsedDocument[] {
   refuseNul(text, file);
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, {
-    lineCounter,
-    schema: 'core',
-    merge: true,
-    // Duplicates are found while converting, to name both lines.
-    uniqueKeys: false,
-    prettyErrors: false,
-  });
+  const all = composeDocuments(text, file, lineCounter);
   const out: ParsedDocument[] = [];
-  const all: readonly Document.Parsed[] = Array.isArray(docs) ? docs : [];
   all.forEach((doc, index) => {
     const first = doc.errors[0];
     if (first) throw syntaxError(first, file, lineCounter);
@@ -71,6 +63,41 @@ export function parseYamlDocuments(text: string, file: string, warnings?: Warnin
   });
   if (out.length === 0) out.push({ data: {}, positions: new DocumentPositions(file), index: 0 });
   return out;
+}
+
+/** The composer's error callback (not in its public types; stable since yaml 2.0). */
+type ErrorHook = (source: unknown, code: string, message: string, warning?: boolean) => void;
+
+class FirstSyntaxError extends Error {}
+
+/**
+ * parseAllDocuments, stopping at the first syntax error: the yaml library otherwise goes on to build
+ * one error object per bad token, and a half-megabyte file of junk would take many seconds to refuse.
+ */
+function composeDocuments(text: string, file: string, lineCounter: LineCounter): Document.Parsed[] {
+  const composer = new Composer({
+    schema: 'core',
+    merge: true,
+    // Duplicates are found while converting, to name both lines.
+    uniqueKeys: false,
+    prettyErrors: false,
+  });
+  const hooks = composer as unknown as { onError: ErrorHook };
+  const record = hooks.onError;
+  if (typeof record === 'function') {
+    hooks.onError = (source, code, message, warning) => {
+      record(source, code, message, warning);
+      if (!warning) throw new FirstSyntaxError();
+    };
+  }
+  const parser = new Parser(lineCounter.addNewLine);
+  try {
+    return Array.from(composer.compose(parser.parse(text)));
+  } catch (error) {
+    const first = composer.streamInfo().errors[0];
+    if (error instanceof FirstSyntaxError && first) throw syntaxError(first, file, lineCounter);
+    throw error;
+  }
 }
 
 function refuseNul(text: string, file: string): void {

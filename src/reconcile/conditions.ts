@@ -119,8 +119,10 @@ async function inspect(engine: Engine, id: string | undefined): Promise<Containe
   if (id === undefined) return undefined;
   try {
     return await engine.inspectContainer(id);
-  } catch {
-    // A replica removed meanwhile is "not found", which checkCondition reports.
-    return undefined;
+  } catch (error) {
+    // A replica removed meanwhile is "not found", which checkCondition reports; any other failure (the
+    // Docker engine gone: "lost the connection to the Docker engine ...") is the wait's own.
+    if (error instanceof Error && /no such container/i.test(error.message)) return undefined;
+    throw error;
   }
 }

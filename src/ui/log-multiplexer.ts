@@ -9,6 +9,8 @@ export interface LogOutput {
   stdout: (text: string) => void;
   /** Where replicas' stderr lines go; stdout when absent. */
   stderr?: (text: string) => void;
+  /** Resolves once the output has taken what was written (a slow reader holds the sources back). */
+  drained?: () => Promise<void>;
 }
 
 export interface LogPrinterOptions {
@@ -56,6 +58,11 @@ export class LogPrinter {
     );
   }
 
+  /** Resolves once the output has taken the lines printed so far. */
+  drained(): Promise<void> {
+    return this.output.drained?.() ?? Promise.resolve();
+  }
+
   /** `web-1 exited with code 1`, in the replica's colour. */
   status(name: string, message: string): void {
     const reset = this.prefixes.color ? RESET_LINE : '';
@@ -84,10 +91,12 @@ const CLOSED = Symbol('closed');
 export class LogMultiplexer {
   private readonly running = new Set<Promise<void>>();
   private closed = false;
-  private signalClosed: () => void = () => undefined;
-  private readonly whenClosed = new Promise<typeof CLOSED>((resolve) => {
-    this.signalClosed = () => resolve(CLOSED);
-  });
+  /**
+   * What ends each pending read at close(). Not one shared "closed" promise raced with every read:
+   * each race adds a reaction to that promise which keeps the line read until close, so a follow
+   * that runs long keeps every line it printed.
+   */
+  private readonly wakeOnClose = new Set<() => void>();
 
   constructor(private readonly printer: LogPrinter) {}
 
@@ -112,17 +121,32 @@ export class LogMultiplexer {
   /** Stops printing and asks every source to stop; following sources never end by themselves. */
   async close(): Promise<void> {
     this.closed = true;
-    this.signalClosed();
+    for (const wake of this.wakeOnClose) wake();
     await this.drained();
   }
 
   private async consume(source: AsyncIterable<LogLine>, name?: (line: LogLine) => string): Promise<void> {
     const iterator = source[Symbol.asyncIterator]();
     while (!this.closed) {
-      const next = await Promise.race([iterator.next(), this.whenClosed]);
+      const next = await new Promise<IteratorResult<LogLine> | typeof CLOSED>((resolve, reject) => {
+        const wake = (): void => resolve(CLOSED);
+        this.wakeOnClose.add(wake);
+        iterator.next().then(
+          (result) => {
+            this.wakeOnClose.delete(wake);
+            resolve(result);
+          },
+          (error: unknown) => {
+            this.wakeOnClose.delete(wake);
+            reject(error instanceof Error ? error : new Error(String(error)));
+          },
+        );
+      });
       if (next === CLOSED) break;
       if (next.done) return;
       this.printer.line(next.value, name?.(next.value));
+      // Backpressure: read the next line only once the output took this one, so memory stays bounded.
+      await this.printer.drained();
     }
     // A generator waiting for its next line settles return() only after that line; do not wait for it.
     void iterator.return?.().catch(() => undefined);

@@ -255,17 +255,6 @@ export function expectBefore(text: string, first: string, second: string): void 
   expect(a, `"${first}" before "${second}" in:\n${text}`).toBeLessThan(b);
 }
 
-/** Polls until `check` holds (bounded): for conditions, never for timing. */
-export async function until(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 export { fetchText } from '../support/http.js';
+import { until } from '../support/polling.js';
+export { until };

@@ -10,6 +10,7 @@ import path from 'node:path';
 import Dockerode from 'dockerode';
 
 import { ComposeError } from '../../project/errors.js';
+import { reportLostEngine } from './lost-connection.js';
 
 export const DEFAULT_SOCKET = '/var/run/docker.sock';
 
@@ -65,10 +66,13 @@ export async function connectDocker(
   options: { timeoutMs?: number } = {},
 ): Promise<DockerConnection> {
   const endpoint = dockerEndpoint(env);
-  const docker = new Dockerode(endpoint.options);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  // An engine that accepts but never answers: its socket is dropped soon after the deadline, or the
+  // open request would keep berth alive after it reported the error.
+  const docker = new Dockerode({ ...endpoint.options, timeout: timeoutMs + 100 });
   let version: Dockerode.DockerVersion;
   try {
-    version = await withTimeout(docker.version(), options.timeoutMs ?? 10_000);
+    version = await withTimeout(docker.version(), timeoutMs);
   } catch (error) {
     throw new ComposeError(`cannot connect to the Docker engine at ${endpoint.address}: ${reason(error)}`, {
       hint:
@@ -81,6 +85,7 @@ export async function connectDocker(
   // Speak the engine's API version: what it reports is what it understands.
   const apiVersion = version.ApiVersion;
   const pinned = new Dockerode({ ...endpoint.options, version: `v${apiVersion}` });
+  reportLostEngine(pinned, endpoint.address);
   return { docker: pinned, address: endpoint.address, apiVersion, engineVersion: version.Version };
 }
 

@@ -9,7 +9,13 @@ import { existsSync } from 'node:fs';
 
 import { ComposeError } from '../../project/errors.js';
 import type { FileReference, Secret } from '../../project/types.js';
-import { DEFAULT_FILE_MODE, fileTarget, inlineContent, type Kind } from '../local/secrets.js';
+import {
+  DEFAULT_FILE_MODE,
+  DEFAULT_SECRET_MODE,
+  fileTarget,
+  inlineContent,
+  type Kind,
+} from '../local/secrets.js';
 import type { ContainerCreateRequest } from '../types.js';
 import type { PlannedMount } from './container-mounts.js';
 
@@ -62,7 +68,7 @@ export function secretsAndConfigs(
     files.push({
       path: target,
       content: Buffer.from(inlineContent(kind, ref.source, definition, hostEnv, serviceName)),
-      mode: ref.mode ?? DEFAULT_FILE_MODE,
+      mode: ref.mode ?? (kind === 'secret' ? DEFAULT_SECRET_MODE : DEFAULT_FILE_MODE),
       uid: numericId(ref, 'uid', kind, index, serviceName),
       gid: numericId(ref, 'gid', kind, index, serviceName),
     });

@@ -42,6 +42,7 @@ import { fileArchive } from './file-archive.js';
 import { syncContainerFiles } from './file-sync.js';
 import { interruptible } from './interruptible.js';
 import { localImageIds } from './image-ids.js';
+import { LostEngineError } from './lost-connection.js';
 import { prepareImages, removeImage } from './images.js';
 import { type LogRecord, logRecords, unixSeconds } from './log-stream.js';
 import { type ClosableSource, mergeByArrival, mergeByTime } from './merge-streams.js';
@@ -556,6 +557,7 @@ export class DockerEngine implements Engine {
   }
 
   private createError(error: unknown, request: ContainerCreateRequest, image: string): ComposeError {
+    if (error instanceof LostEngineError) return error;
     const message = engineMessage(error);
     const status = statusOf(error);
     if (status === 409) {

@@ -14,6 +14,7 @@ import type { BuildConfig } from '../../project/types.js';
 import type { ImageProgress } from '../types.js';
 import { type BuildContextSpec, dockerfileSource, packBuildContext } from './build-context.js';
 import { engineMessage } from './engine-errors.js';
+import { LostEngineError } from './lost-connection.js';
 import { engineStream, jsonMessages } from './engine-stream.js';
 
 export interface ImageBuild {
@@ -153,6 +154,7 @@ export async function buildServiceImage(
       }
     }
   } catch (error) {
+    if (error instanceof LostEngineError) throw error;
     failure = error instanceof ComposeError ? error.problem : engineMessage(error);
   }
   if (failure !== undefined) {

@@ -7,6 +7,7 @@ import type Dockerode from 'dockerode';
 
 import { ComposeError } from '../../project/errors.js';
 import { engineMessage, statusOf } from './engine-errors.js';
+import { LostEngineError } from './lost-connection.js';
 
 export async function localImageIds(
   docker: Dockerode,
@@ -19,6 +20,7 @@ export async function localImageIds(
         return (await docker.getImage(reference).inspect()).Id;
       } catch (error) {
         if (statusOf(error) === 404) return undefined;
+        if (error instanceof LostEngineError) throw error;
         throw new ComposeError(`cannot inspect image "${reference}": ${engineMessage(error)}`, {
           hint: 'check that the Docker engine is running and answers',
           cause: error,

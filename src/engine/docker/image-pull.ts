@@ -8,6 +8,7 @@ import type Dockerode from 'dockerode';
 import { ComposeError } from '../../project/errors.js';
 import type { ImageProgress } from '../types.js';
 import { engineMessage } from './engine-errors.js';
+import { LostEngineError } from './lost-connection.js';
 import { engineStream, jsonMessages, type JsonMessage } from './engine-stream.js';
 import { parseImageReference } from './image-reference.js';
 import { registryAuth } from './registry-auth.js';
@@ -52,6 +53,7 @@ export async function pullImage(
       }
     }
   } catch (error) {
+    if (error instanceof LostEngineError) throw error;
     failure = engineMessage(error);
   }
   if (failure !== undefined) throw pullError(image, options.services, failure);

@@ -13,6 +13,7 @@ import type { Service } from '../../project/types.js';
 import { serviceImage } from '../../reconcile/create-request.js';
 import type { ImageProgress, ImagesRequest } from '../types.js';
 import { engineMessage, statusOf } from './engine-errors.js';
+import { LostEngineError } from './lost-connection.js';
 import { buildBaseImages, buildServiceImage, type ImageBuild } from './image-build.js';
 import { pullImage } from './image-pull.js';
 import { normalizedImage } from './image-reference.js';
@@ -61,6 +62,7 @@ export async function inspectLocalImage(docker: Dockerode, image: string): Promi
     info = await docker.getImage(image).inspect();
   } catch (error) {
     if (statusOf(error) === 404) return undefined;
+    if (error instanceof LostEngineError) throw error;
     throw new ComposeError(`cannot inspect image "${image}": ${engineMessage(error)}`, {
       hint: 'check that the Docker engine is running and answers',
       cause: error,
@@ -172,7 +174,8 @@ async function pullImages(
         await pullImage(docker, image, { services: users, quiet: request.quiet === true }, onProgress);
       } catch (error) {
         const resource = `Image ${image}`;
-        if (buildable.has(normalizedImage(image)) && error instanceof ComposeError) {
+        const pullFailed = error instanceof ComposeError && !(error instanceof LostEngineError);
+        if (buildable.has(normalizedImage(image)) && pullFailed) {
           // As compose: an image that can be built is built when it cannot be pulled.
           onProgress({ type: 'warning', message: `${error.problem}; it will be built instead` });
           onProgress({
@@ -298,6 +301,7 @@ export async function removeImage(docker: Dockerode, name: string): Promise<bool
         cause: error,
       });
     }
+    if (error instanceof LostEngineError) throw error;
     throw new ComposeError(`cannot remove image "${name}": ${engineMessage(error)}`, {
       hint: 'check that the Docker engine is running and answers',
       cause: error,

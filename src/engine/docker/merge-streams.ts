@@ -11,30 +11,43 @@ export interface ClosableSource<T> {
 }
 
 export async function* mergeByArrival<T>(sources: ClosableSource<T>[]): AsyncGenerator<T> {
-  const pending = new Map<number, Promise<{ index: number; result: IteratorResult<T> }>>();
+  // One read in flight per source; settled reads queue up in arrival order. Each wait is a promise of
+  // its own: racing the pending reads instead would add a reaction to a quiet source's read for every
+  // item of the busy ones, and keep all those items alive until the quiet one speaks.
+  const settled: ({ index: number; result: IteratorResult<T> } | { index: number; error: unknown })[] = [];
+  let wake: (() => void) | undefined;
+  let reading = 0;
   const pull = (index: number): void => {
     const source = sources[index];
-    if (source)
-      pending.set(
-        index,
-        source.items.next().then((result) => ({ index, result })),
-      );
+    if (!source) return;
+    reading++;
+    source.items.next().then(
+      (result) => {
+        settled.push({ index, result });
+        wake?.();
+      },
+      (error: unknown) => {
+        settled.push({ index, error });
+        wake?.();
+      },
+    );
   };
   sources.forEach((_, index) => pull(index));
   try {
-    while (pending.size > 0) {
-      const { index, result } = await Promise.race(pending.values());
-      if (result.done === true) {
-        pending.delete(index);
-        continue;
-      }
-      pull(index);
-      yield result.value;
+    while (reading > 0) {
+      if (settled.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+      const next = settled.shift();
+      if (next === undefined) continue;
+      reading--;
+      if ('error' in next) throw next.error;
+      if (next.result.done === true) continue;
+      pull(next.index);
+      yield next.result.value;
     }
   } finally {
-    closeAll(sources);
     // Reads still pending settle once their streams are destroyed; their outcome no longer matters.
-    for (const promise of pending.values()) promise.catch(() => undefined);
+    closeAll(sources);
   }
 }
 

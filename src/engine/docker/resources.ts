@@ -12,6 +12,7 @@ import { ResourceInUseError } from '../resource-in-use.js';
 import type { NetworkCreateRequest, NetworkInfo, VolumeCreateRequest, VolumeInfo } from '../types.js';
 import { apiAtLeast } from './api-version.js';
 import { engineMessage, statusOf } from './engine-errors.js';
+import { LostEngineError } from './lost-connection.js';
 
 function projectFilter(project: string): { label: string[] } {
   return { label: [`${Labels.project}=${project}`] };
@@ -178,6 +179,7 @@ function resourceError(
   name: string,
   action: string,
 ): ComposeError {
+  if (error instanceof LostEngineError) return error;
   return new ComposeError(`cannot ${action} ${kind} ${name}: ${engineMessage(error)}`, {
     hint:
       action === 'create'

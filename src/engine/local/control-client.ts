@@ -33,6 +33,7 @@ import {
   type StreamMethod,
   type WireError,
 } from './control-protocol.js';
+import { readControlToken, type AuthMessage } from './control-token.js';
 
 export interface RemoteEngineOptions {
   /** Named in errors. */
@@ -60,6 +61,8 @@ export class RemoteEngine implements Engine {
   private readonly calls = new Map<number, PendingCall>();
   private readonly streams = new Map<number, StreamSink>();
   private lost: Error | undefined;
+  /** Why the host refused this connection, when it did. */
+  private refused: Error | undefined;
   private closing = false;
 
   private constructor(
@@ -73,8 +76,28 @@ export class RemoteEngine implements Engine {
     this.updateRef();
   }
 
-  /** Connects to a control socket; rejects with the system error (ENOENT, ECONNREFUSED...) if nobody serves it. */
-  static connect(socketPath: string, options: RemoteEngineOptions = {}): Promise<RemoteEngine> {
+  /**
+   * Connects to a control socket and presents the host's token; rejects with the system error (ENOENT,
+   * ECONNREFUSED...) if nobody serves it, or a ComposeError if this user may not read the token.
+   */
+  static async connect(socketPath: string, options: RemoteEngineOptions = {}): Promise<RemoteEngine> {
+    const socket = await RemoteEngine.open(socketPath, options);
+    let token: string | undefined;
+    try {
+      // Read once connected: the host writes its token before it listens, so this one is current.
+      token = await readControlToken(socketPath, options.project);
+    } catch (error) {
+      socket.destroy();
+      throw error;
+    }
+    if (token !== undefined) {
+      const auth: AuthMessage = { auth: token };
+      socket.write(`${JSON.stringify(auth)}\n`);
+    }
+    return new RemoteEngine(socket, socketPath, options);
+  }
+
+  private static open(socketPath: string, options: RemoteEngineOptions): Promise<Socket> {
     return new Promise((resolve, reject) => {
       const socket = createConnection(socketPath);
       const timer = setTimeout(
@@ -91,7 +114,9 @@ export class RemoteEngine implements Engine {
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
-        resolve(new RemoteEngine(socket, socketPath, options));
+        // Errors after this are reported through 'close' by the RemoteEngine; none may go unheard.
+        socket.on('error', () => undefined);
+        resolve(socket);
       });
     });
   }
@@ -292,6 +317,10 @@ export class RemoteEngine implements Engine {
     const id = message.id;
     if (typeof id !== 'number') return;
     const error = message.error as WireError | undefined;
+    if (id === 0 && error) {
+      this.refused = errorFromWire(error);
+      return;
+    }
     const stream = this.streams.get(id);
     if (stream) {
       if (error) stream.fail(errorFromWire(error));
@@ -309,13 +338,15 @@ export class RemoteEngine implements Engine {
 
   private connectionLost(): void {
     const project = this.options.project ? ` of project "${this.options.project}"` : '';
-    this.lost = this.closing
-      ? new ComposeError(`the connection to the berth supervisor${project} was closed`)
-      : new ComposeError(`lost the connection to the berth supervisor${project} (${this.socketPath})`, {
-          hint: this.options.logFile
-            ? `it may have stopped; see ${this.options.logFile}`
-            : 'it may have stopped',
-        });
+    this.lost = this.refused
+      ? this.refused
+      : this.closing
+        ? new ComposeError(`the connection to the berth supervisor${project} was closed`)
+        : new ComposeError(`lost the connection to the berth supervisor${project} (${this.socketPath})`, {
+            hint: this.options.logFile
+              ? `it may have stopped; see ${this.options.logFile}`
+              : 'it may have stopped',
+          });
     for (const call of this.calls.values()) call.reject(this.lost);
     this.calls.clear();
     for (const stream of [...this.streams.values()]) stream.fail(this.lost);

@@ -1,8 +1,8 @@
 /**
  * Serves an Engine over a unix socket (see control-protocol.ts), so that every berth command of a
  * project reaches the one process that hosts its engine. Privacy: the socket is made 0600 inside the
- * project's 0700 state folder, which on Linux is what decides who may connect (Node offers no way to
- * read the peer's uid, so no further check is made).
+ * project's 0700 state folder, and a connection is served only once it presented the token only the
+ * owner can read (see control-token.ts): Node offers no way to read the peer's uid.
  */
 import { chmod, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
@@ -22,6 +22,7 @@ import {
   type ServerMessage,
   type StreamMethod,
 } from './control-protocol.js';
+import { removeControlToken, tokenMatches, writeControlToken } from './control-token.js';
 
 export interface ControlServer {
   readonly socketPath: string;
@@ -42,12 +43,14 @@ export async function serveEngine(
   options: ServeEngineOptions = {},
 ): Promise<ControlServer> {
   await removeDeadSocket(socketPath, options.project);
+  // Written before the socket listens: whoever can connect can already read the current token.
+  const token = await writeControlToken(socketPath);
   const startedAt = new Date().toISOString();
   const connections = new Set<Socket>();
   const server = createServer((socket) => {
     connections.add(socket);
     socket.on('close', () => connections.delete(socket));
-    serveConnection(socket, engine, {
+    serveConnection(socket, engine, token, {
       ping: () => ({
         protocol: PROTOCOL_VERSION,
         pid: process.pid,
@@ -64,6 +67,9 @@ export async function serveEngine(
       server.off('error', reject);
       resolve();
     });
+  }).catch(async (error: unknown) => {
+    await removeControlToken(socketPath);
+    throw error;
   });
   // Errors of the listening server after start (rare: the fd is already bound) must not crash the host.
   server.on('error', () => undefined);
@@ -97,6 +103,7 @@ async function closeServer(server: Server, connections: Set<Socket>, socketPath:
   for (const socket of connections) socket.destroy();
   await closed;
   await unlink(socketPath).catch(() => undefined);
+  await removeControlToken(socketPath);
 }
 
 interface HostMethods {
@@ -104,7 +111,7 @@ interface HostMethods {
   shutdown(): void;
 }
 
-function serveConnection(socket: Socket, engine: Engine, host: HostMethods): void {
+function serveConnection(socket: Socket, engine: Engine, token: string, host: HostMethods): void {
   const streams = new Map<number, () => void>();
   const send = (message: ServerMessage): boolean =>
     socket.writable ? socket.write(encodeMessage(message)) : false;
@@ -113,7 +120,18 @@ function serveConnection(socket: Socket, engine: Engine, host: HostMethods): voi
     for (const cancel of streams.values()) cancel();
     streams.clear();
   });
+  let authenticated = false;
   readMessages(socket, (message) => {
+    if (!authenticated) {
+      // The first message must be the token; anything else gets a refusal and the connection ends.
+      if (tokenMatches(message.auth, token)) {
+        authenticated = true;
+        return;
+      }
+      send({ id: 0, error: errorToWire(notAuthorized()) });
+      socket.destroySoon();
+      return;
+    }
     const id = message.id;
     if (typeof id !== 'number') return;
     if (message.cancel === true) {
@@ -132,6 +150,12 @@ function serveConnection(socket: Socket, engine: Engine, host: HostMethods): voi
     } else {
       send({ id, error: errorToWire(new Error(`control socket: unknown method ${JSON.stringify(method)}`)) });
     }
+  });
+}
+
+function notAuthorized(): ComposeError {
+  return new ComposeError('the berth supervisor refused the connection: no valid control token', {
+    hint: 'only the user who started the project can control it',
   });
 }
 

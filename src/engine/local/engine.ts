@@ -38,6 +38,7 @@ import {
   volumeDataDir,
   volumesRoot,
 } from './state-dir.js';
+import { stateWriteError } from './state-write-error.js';
 import { emptyProjectState, ProjectStateStore } from './state-store.js';
 import { listProcessGroup } from './process-table.js';
 import { planExec, runExec } from './exec.js';
@@ -266,7 +267,11 @@ class LocalEngine implements LocalEngineInstance {
     this.state.configFiles = request.project.configFiles;
     const id = newId();
     const dir = containerDir(this.options.stateRoot, this.state.project, id);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw stateWriteError(error, `the folder of ${request.name}`, dir);
+    }
     try {
       const hostname = request.service.hostname ?? id.slice(0, 12);
       const network = await this.isolated?.planContainer(request, id, hostname);
@@ -312,6 +317,10 @@ class LocalEngine implements LocalEngineInstance {
       for (const message of warnings) this.warn(record, message);
       return this.info(record);
     } catch (error) {
+      // Not created at all: a record already added (its state could not be saved) goes too.
+      const added = this.state.containers.findIndex((c) => c.id === id);
+      if (added !== -1) this.state.containers.splice(added, 1);
+      this.replicas.delete(id);
       this.isolated?.settled(id);
       await rm(dir, { recursive: true, force: true });
       throw error;

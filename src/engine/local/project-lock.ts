@@ -11,6 +11,8 @@ import { ComposeError } from '../../project/errors.js';
 import { isRecordedProcessAlive } from './process-liveness.js';
 import { ensureProjectDir } from './state-dir.js';
 import { readStamped } from './read-stamped.js';
+import { clearUnusedProjectFiles, removeEmptyFolder } from './unused-project-dir.js';
+import { stateWriteError } from './state-write-error.js';
 
 export interface LockFileHandle {
   readonly file: string;
@@ -24,6 +26,9 @@ export interface LockHolder {
   /** Whether that process is still alive (and is the one that wrote the file). */
   alive: boolean;
 }
+
+/** Why a state folder cannot be written: said as a user error (see state-write-error.ts). */
+const UNWRITABLE: ReadonlySet<string> = new Set(['EROFS', 'ENOSPC', 'EDQUOT', 'EACCES', 'EPERM']);
 
 /** A file being created and not yet written is given this long before it counts as abandoned. */
 const EMPTY_FILE_GRACE_MS = 2_000;
@@ -40,12 +45,18 @@ export async function tryAcquireLockFile(file: string): Promise<LockFileHandle |
       const handle = await open(file, 'wx', 0o600);
       try {
         await handle.writeFile(`${process.pid}\n${token}\n`);
+      } catch (error) {
+        // A full folder: no empty lock file is left to make the next command wait.
+        await unlink(file).catch(() => undefined);
+        throw error;
       } finally {
         await handle.close();
       }
       return { file, release: () => releaseLockFile(file, token) };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code && UNWRITABLE.has(code)) throw stateWriteError(error, 'the lock of the project', file);
+      if (code !== 'EEXIST') throw error;
     }
     const holder = await readLockHolder(file);
     if (holder === undefined) continue; // removed meanwhile: try again
@@ -153,18 +164,30 @@ export async function withProjectLock<T>(
   options: ProjectLockOptions = {},
 ): Promise<T> {
   const paths = await ensureProjectDir(stateRoot, project);
-  const lock = await acquireLockFile(paths.lockFile, {
-    waitMs: options.waitMs ?? 30_000,
-    onWait: (holder) => options.onWait?.(holder.pid),
-    busy: (holder) =>
-      new ComposeError(
-        `another berth command is changing project "${project}"${holder.pid ? ` (pid ${holder.pid})` : ''}; ` +
-          `wait for it or remove ${paths.lockFile} if that process is gone`,
-      ),
+  const acquire = (): Promise<LockFileHandle> =>
+    acquireLockFile(paths.lockFile, {
+      waitMs: options.waitMs ?? 30_000,
+      onWait: (holder) => options.onWait?.(holder.pid),
+      busy: (holder) =>
+        new ComposeError(
+          `another berth command is changing project "${project}"${holder.pid ? ` (pid ${holder.pid})` : ''}; ` +
+            `wait for it or remove ${paths.lockFile} if that process is gone`,
+        ),
+    });
+  // A host that just stopped may have removed the folder of a project it left unused: make it again.
+  const lock = await acquire().catch(async (error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    await ensureProjectDir(stateRoot, project);
+    return acquire();
   });
+  let unused = false;
   try {
-    return await fn();
+    const result = await fn();
+    // `down` (or the clean-up after a dead host) left nothing of the project: its folder goes too.
+    unused = await clearUnusedProjectFiles(paths).catch(() => false);
+    return result;
   } finally {
     await lock.release();
+    if (unused) await removeEmptyFolder(paths.dir).catch(() => undefined);
   }
 }

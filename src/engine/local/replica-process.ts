@@ -9,6 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 
 import { signalNumber } from '../signals.js';
 import { confinedCommand } from './confined-command.js';
+import { createReplicaCgroup, killReplicaCgroup, spawnInCgroup } from './replica-cgroup.js';
 import type { RuntimeSpec } from './types.js';
 
 /** Docker's PATH when the environment has none. */
@@ -112,6 +113,8 @@ export class ReplicaProcess {
   readonly pid: number;
   /** The process group: spawned detached, the main process leads its own session and group. */
   readonly pgid: number;
+  /** The run's cgroup, holding every descendant (even one that left the group), where one could be made. */
+  readonly cgroup: string | undefined;
   readonly stdout: Readable;
   readonly stderr: Readable;
   /** Open only when the spec keeps stdin open; nothing is written to it unless someone attaches. */
@@ -120,9 +123,10 @@ export class ReplicaProcess {
   readonly exited: Promise<ProcessExit>;
   private running = true;
 
-  private constructor(child: ChildProcess) {
+  private constructor(child: ChildProcess, cgroup: string | undefined) {
     this.pid = child.pid!;
     this.pgid = child.pid!;
+    this.cgroup = cgroup;
     this.stdout = child.stdout!;
     this.stderr = child.stderr!;
     this.stdin = child.stdin;
@@ -149,16 +153,19 @@ export class ReplicaProcess {
       ...(sandboxPid === undefined ? {} : { sandboxPid }),
     });
     const run = withOrphanProtection(confined.file, confined.args);
-    const child = spawn(run.file, run.args, {
-      cwd: spec.cwd,
-      env: spec.env,
-      // Its own session and process group, so that signals reach the whole tree and nothing else.
-      detached: true,
-      stdio: [spec.stdinOpen ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-      ...(orphanProtection || sandboxPid !== undefined ? {} : { argv0: command }),
-      ...(confined.uid === undefined ? {} : { uid: confined.uid }),
-      ...(confined.gid === undefined ? {} : { gid: confined.gid }),
-    });
+    const cgroup = createReplicaCgroup();
+    const child = spawnInCgroup(cgroup, () =>
+      spawn(run.file, run.args, {
+        cwd: spec.cwd,
+        env: spec.env,
+        // Its own session and process group, so that signals reach the whole tree and nothing else.
+        detached: true,
+        stdio: [spec.stdinOpen ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+        ...(orphanProtection || sandboxPid !== undefined ? {} : { argv0: command }),
+        ...(confined.uid === undefined ? {} : { uid: confined.uid }),
+        ...(confined.gid === undefined ? {} : { gid: confined.gid }),
+      }),
+    );
     const failure = await new Promise<ExecFailure | undefined>((resolve) => {
       child.once('spawn', () => resolve(undefined));
       child.once('error', (error: NodeJS.ErrnoException) => {
@@ -169,10 +176,13 @@ export class ReplicaProcess {
         });
       });
     });
-    if (failure) return failure;
+    if (failure) {
+      if (cgroup) killReplicaCgroup(cgroup);
+      return failure;
+    }
     // Later errors (a failed kill) are reported through our own return values, never thrown.
     child.on('error', () => undefined);
-    return new ReplicaProcess(child);
+    return new ReplicaProcess(child, cgroup);
   }
 
   get isRunning(): boolean {
@@ -212,8 +222,10 @@ export class ReplicaProcess {
       child.once('exit', (code, signal) => resolve(exitFrom(code, signal)));
     });
     this.running = false;
-    // A service that forked children and exited leaves nothing behind.
+    // A service that forked children and exited leaves nothing behind: not its group, nor a daemon
+    // that left the group (its cgroup holds it).
     this.signalGroup('SIGKILL');
+    if (this.cgroup) killReplicaCgroup(this.cgroup);
     await this.outputEnded();
     return exit;
   }

@@ -192,6 +192,7 @@ export class Replica {
     }
     state.pid = undefined;
     state.pgid = undefined;
+    state.cgroup = undefined;
     state.health = undefined;
     return wanted;
   }
@@ -297,6 +298,7 @@ export class Replica {
       status: 'running',
       pid: started.pid,
       pgid: started.pgid,
+      cgroup: started.cgroup,
       exitCode: 0,
       startedAt: now.toISOString(),
       failingStreak: 0,
@@ -320,6 +322,7 @@ export class Replica {
       finishedAt: now,
       pid: undefined,
       pgid: undefined,
+      cgroup: undefined,
       health: undefined,
     });
     await this.releaseSandbox();
@@ -340,6 +343,7 @@ export class Replica {
       finishedAt: new Date().toISOString(),
       pid: undefined,
       pgid: undefined,
+      cgroup: undefined,
       health: undefined,
     });
     const asked = this.exitOnNext;

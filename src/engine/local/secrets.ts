@@ -27,8 +27,10 @@ export interface SecretContext {
   owner?: { uid: number; gid: number } | undefined;
 }
 
-/** Docker's default: world-readable. */
+/** Docker's default for configs: world-readable. */
 export const DEFAULT_FILE_MODE = 0o444;
+/** A secret is readable by its owner only unless `mode:` says otherwise: nobody else on the host needs it. */
+export const DEFAULT_SECRET_MODE = 0o400;
 const SECRETS_DIR = '/run/secrets';
 
 export type Kind = 'secret' | 'config';
@@ -101,6 +103,16 @@ async function writeOne(
     );
   }
 
+  // A target that names a folder berth needs (the root, the secrets folder) is no place for a file.
+  if (containerPath === '/' || (kind === 'secret' && containerPath === SECRETS_DIR)) {
+    throw new ComposeError(
+      `service "${serviceName}": ${kind} "${ref.source}" has the target ${containerPath}, which is a folder`,
+      {
+        keyPath: [...keyPath, 'target'],
+        hint: `give the path of a file, for example ${kind === 'secret' ? '/run/secrets/token' : '/etc/app.conf'}`,
+      },
+    );
+  }
   for (const key of ['uid', 'gid'] as const) {
     const id = ref[key];
     if (id !== undefined && !/^\d+$/.test(id)) {
@@ -133,7 +145,7 @@ async function writeOne(
       ? join(context.containerDir, 'secrets', containerPath.slice(SECRETS_DIR.length + 1))
       : join(context.containerDir, 'files', containerPath);
   // Writable bits are ignored, as the specification says; the executable bit may be set.
-  const mode = (ref.mode ?? DEFAULT_FILE_MODE) & 0o7777 & ~0o222;
+  const mode = (ref.mode ?? (kind === 'secret' ? DEFAULT_SECRET_MODE : DEFAULT_FILE_MODE)) & 0o7777 & ~0o222;
   await mkdir(dirname(hostPath), { recursive: true });
   await rm(hostPath, { force: true });
   await writeFile(hostPath, content, { mode: 0o600 });

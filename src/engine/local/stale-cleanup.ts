@@ -9,6 +9,7 @@
 import { access, stat, unlink } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 
+import { removeControlToken } from './control-token.js';
 import { readLockHolder } from './project-lock.js';
 import { projectPaths } from './state-dir.js';
 import { readProjectState, writeProjectState } from './state-store.js';
@@ -79,7 +80,8 @@ export async function cleanStaleState(stateRoot: string, project: string): Promi
     const finishedAt = new Date().toISOString();
     let changed = false;
     for (const record of state.containers) {
-      if (!isActive(record) && record.state.pgid === undefined && record.state.pid === undefined) continue;
+      const { pgid, pid, cgroup } = record.state;
+      if (!isActive(record) && pgid === undefined && pid === undefined && cgroup === undefined) continue;
       if (isActive(record)) {
         record.state.status = 'exited';
         record.state.exitCode = 137;
@@ -93,6 +95,7 @@ export async function cleanStaleState(stateRoot: string, project: string): Promi
       }
       delete record.state.pid;
       delete record.state.pgid;
+      delete record.state.cgroup;
       changed = true;
     }
     if (changed) await writeProjectState(paths.stateFile, state);
@@ -106,6 +109,8 @@ export async function cleanStaleState(stateRoot: string, project: string): Promi
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
   }
+  // The dead host's control token goes with its socket (an internal file: not reported).
+  await removeControlToken(paths.socket);
   return actions;
 }
 

@@ -3,7 +3,7 @@
  * `$XDG_STATE_HOME/berth`, else `~/.local/state/berth`), one sub-folder per project, and named
  * volumes shared across projects like Docker's. Every folder is private to the user (0700).
  */
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 
@@ -94,18 +94,22 @@ export function volumeDataDir(stateRoot: string, volume: string): string {
 }
 
 /**
- * Creates the root and the project's folder, private to the user. Modes are set explicitly because
- * mkdir's mode is filtered by the umask. A root that already existed keeps its mode (it may be a
- * folder the user chose); the project folder is always made 0700, which is what keeps it private.
+ * Creates the root, the project's folder and the volumes folder, private to the user. Modes are set
+ * explicitly because mkdir's mode is filtered by the umask. A root that already existed keeps its
+ * mode (it may be a folder the user chose); berth's own folders in it are always made 0700, which is
+ * what keeps projects and named volumes private even in a root others may read.
  */
 export async function ensureProjectDir(stateRoot: string, project: string): Promise<ProjectPaths> {
   const paths = projectPaths(stateRoot, project);
   assertSocketPathFits(paths);
-  for (const dir of [paths.root, path.join(paths.root, 'projects')]) {
-    if ((await mkdir(dir, { recursive: true, mode: 0o700 })) !== undefined) await chmod(dir, 0o700);
+  if ((await mkdir(paths.root, { recursive: true, mode: 0o700 })) !== undefined) {
+    await chmod(paths.root, 0o700);
   }
-  await mkdir(paths.dir, { recursive: true, mode: 0o700 });
-  await chmod(paths.dir, 0o700);
+  for (const dir of [path.join(paths.root, 'projects'), volumesRoot(paths.root), paths.dir]) {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    // Only when needed: a folder already private is left untouched (it may be on a read-only mount).
+    if (((await stat(dir)).mode & 0o777) !== 0o700) await chmod(dir, 0o700);
+  }
   return paths;
 }
 

@@ -4,10 +4,11 @@
  * or the new state, never a mix. Writes to one file are serialised within the process; across
  * processes, the project lock and the single hosting process keep one writer.
  */
-import { open, readFile, rename } from 'node:fs/promises';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 import { ComposeError } from '../../project/errors.js';
+import { stateWriteError } from './state-write-error.js';
 import type { ProjectState } from './types.js';
 
 export function emptyProjectState(
@@ -24,7 +25,15 @@ export async function readProjectState(file: string): Promise<ProjectState | und
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'EACCES' || code === 'EPERM') {
+      // The state folder is private to the user who runs the project (0700).
+      throw new ComposeError(`cannot read the state of the project at ${file}: permission denied`, {
+        hint: 'the project is run by another user: run berth as that user, or choose another state folder with BERTH_STATE_DIR',
+        cause: error,
+      });
+    }
     throw error;
   }
   return parseProjectState(text, file);
@@ -81,15 +90,21 @@ async function writeTextAtomically(file: string, text: string): Promise<void> {
 
 async function replaceFile(file: string, text: string): Promise<void> {
   const tmp = `${file}.tmp`;
-  const handle = await open(tmp, 'w', 0o600);
   try {
-    await handle.writeFile(text, 'utf8');
-    await handle.chmod(0o600);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    const handle = await open(tmp, 'w', 0o600);
+    try {
+      await handle.writeFile(text, 'utf8');
+      await handle.chmod(0o600);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, file);
+  } catch (error) {
+    // A full or read-only folder: the old state stays, and no partial copy is left beside it.
+    await unlink(tmp).catch(() => undefined);
+    throw stateWriteError(error, 'the project state', file);
   }
-  await rename(tmp, file);
   await syncFolder(path.dirname(file));
 }
 

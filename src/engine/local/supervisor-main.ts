@@ -14,10 +14,13 @@ import { ComposeError } from '../../project/errors.js';
 import type { Engine } from '../types.js';
 import { serveEngine, type ControlServer } from './control-server.js';
 import { readLockHolder, tryAcquireLockFile } from './project-lock.js';
-import { ensureProjectDir } from './state-dir.js';
+import { ensureProjectDir, type ProjectPaths } from './state-dir.js';
+import { clearUnusedProjectFiles, removeEmptyFolder } from './unused-project-dir.js';
 import { startWatchdog, type WatchdogHandle } from './watchdog.js';
 import { createLocalEngine } from './engine.js';
 import { networkingOptions } from './network/mode.js';
+
+const WATCHDOG_EXIT_WAIT_MS = 2_000;
 
 /** An engine a process can host: `shutdown` stops its containers and releases what it holds. */
 export type HostableEngine = Engine & { shutdown(): Promise<void> };
@@ -77,6 +80,9 @@ export async function hostEngine(options: HostEngineOptions): Promise<HostedEngi
         } finally {
           watchdog.release();
           await pidFile.release();
+          // The watchdog reads the state once released: the folder may go only after it is done.
+          await watchdogDone(watchdog);
+          await removeIfUnused(paths).catch(() => undefined);
           markStopped();
         }
       })());
@@ -87,6 +93,27 @@ export async function hostEngine(options: HostEngineOptions): Promise<HostedEngi
     await pidFile.release();
     throw error;
   }
+}
+
+/** Waits (bounded) for a released watchdog to exit; the timer keeps this process alive meanwhile. */
+async function watchdogDone(watchdog: WatchdogHandle): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    watchdog.exited,
+    new Promise((resolve) => (timer = setTimeout(resolve, WATCHDOG_EXIT_WAIT_MS))),
+  ]);
+  clearTimeout(timer);
+}
+
+/**
+ * After a host stopped with nothing of the project left (`down`), its state folder goes too; a command
+ * holding the project lock meanwhile decides instead (it clears the folder when it is done).
+ */
+async function removeIfUnused(paths: ProjectPaths): Promise<void> {
+  const lock = await tryAcquireLockFile(paths.lockFile);
+  if (!lock) return;
+  const unused = await clearUnusedProjectFiles(paths).finally(() => lock.release());
+  if (unused) await removeEmptyFolder(paths.dir);
 }
 
 export async function runSupervisor(argv: string[], createEngine?: LocalEngineFactory): Promise<void> {

@@ -74,6 +74,8 @@ export interface ContainerRuntimeState {
   pid?: number;
   /** Process group of the replica (its pid, spawned detached). */
   pgid?: number;
+  /** The run's cgroup folder, where berth could make one (see replica-cgroup.ts). */
+  cgroup?: string;
   exitCode: number;
   startedAt?: string;
   finishedAt?: string;

@@ -7,6 +7,7 @@ import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 import { removeRecordedNetworking } from './network/isolated-networking.js';
+import { killEngineCgroups } from './replica-cgroup.js';
 import { readProjectState } from './state-store.js';
 import { describeKilled, killGroupsRecordedIn } from './watchdog.js';
 
@@ -15,6 +16,8 @@ const { values } = parseArgs({
   strict: true,
 });
 const stateFile = values['state-file'];
+// The host that started us; once it is gone our parent is someone else.
+const hostPid = process.ppid;
 const logFile = values.log;
 
 function log(line: string): void {
@@ -42,6 +45,9 @@ async function hostGone(): Promise<void> {
   try {
     const killed = await killGroupsRecordedIn(stateFile);
     for (const entry of killed) log(describeKilled(entry));
+    // Replicas its host started but had not recorded yet: their cgroups hold them.
+    const unrecorded = killEngineCgroups(hostPid);
+    if (unrecorded > 0) log(`killed ${unrecorded} process(es) left in the cgroups of its host`);
     // Isolated networking: the sandboxes and bridges its host made go with it.
     const state = await readProjectState(stateFile);
     if (state) for (const line of await removeRecordedNetworking(state)) log(line);

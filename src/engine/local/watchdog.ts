@@ -10,6 +10,7 @@ import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 import { isRecordedGroupAlive, isRecordedProcessAlive } from './process-liveness.js';
+import { isReplicaCgroup, killReplicaCgroup } from './replica-cgroup.js';
 import { readProjectState } from './state-store.js';
 import type { ProjectState } from './types.js';
 
@@ -70,6 +71,8 @@ export interface KilledGroup {
   container: string;
   pgid?: number;
   pid?: number;
+  /** Processes left in the run's cgroup (daemons that left the group) were killed. */
+  cgroup?: string;
   /** 'not-permitted': it belongs to another user now (berth does not touch it). */
   result: 'killed' | 'not-permitted';
 }
@@ -86,6 +89,11 @@ export function killRecordedGroups(state: ProjectState, recordedAtMs: number): K
       killed.push({ container: record.name, pgid, result: sigkill(-pgid) });
     } else if (pgid === undefined && pid !== undefined && isRecordedProcessAlive(pid, recordedAtMs)) {
       killed.push({ container: record.name, pid, result: sigkill(pid) });
+    }
+    // A replica's cgroup has a name of its own (pid, counter, random): what is in it is the replica's.
+    const cgroup = record.state.cgroup;
+    if (cgroup !== undefined && isReplicaCgroup(cgroup) && killReplicaCgroup(cgroup) > 0) {
+      killed.push({ container: record.name, cgroup, result: 'killed' });
     }
   }
   return killed;
@@ -104,11 +112,16 @@ function sigkill(target: number): KilledGroup['result'] {
 export async function killGroupsRecordedIn(stateFile: string): Promise<KilledGroup[]> {
   const state = await readProjectState(stateFile);
   if (!state) return [];
-  const { mtimeMs } = await stat(stateFile);
-  return killRecordedGroups(state, mtimeMs);
+  // Removed meanwhile (its project left unused): nothing is recorded any more.
+  const mtimeMs = await stat(stateFile).then(
+    (s) => s.mtimeMs,
+    () => undefined,
+  );
+  return mtimeMs === undefined ? [] : killRecordedGroups(state, mtimeMs);
 }
 
 export function describeKilled(killed: KilledGroup): string {
+  if (killed.cgroup !== undefined) return `killed the processes left in the cgroup of ${killed.container}`;
   const what = killed.pgid !== undefined ? `process group ${killed.pgid}` : `process ${killed.pid}`;
   return killed.result === 'killed'
     ? `killed ${what} of ${killed.container}`

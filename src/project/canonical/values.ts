@@ -1,6 +1,7 @@
 import { type ComposeDict, isDict } from '../dict.js';
 import type { KeyPath } from '../key-path.js';
 import { type CanonicalContext, fail } from './context.js';
+import { isOverrideTag, isResetTag } from '../tags.js';
 import { isMarker } from './tags.js';
 
 /** Type checks for values the schema should already have vetted; a mismatch still becomes a ComposeError. */
@@ -54,5 +55,9 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (isDict(value)) return 'a mapping';
   if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
+  // Merge tags where no merge happens (`- !override x` in a list): name the tag, not "[object Object]".
+  if (isResetTag(value)) return 'a !reset tag';
+  if (isOverrideTag(value)) return 'an !override tag';
+  if (typeof value === 'object') return 'an object';
   return `${typeof value} ${String(value)}`;
 }

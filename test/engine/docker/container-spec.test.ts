@@ -490,7 +490,7 @@ describe('containerSpec: secrets and configs', () => {
     ]);
     expect(spec.files).toEqual([
       { path: '/run/secrets/custom', content: Buffer.from('k3y'), mode: 0o400, uid: 5, gid: 6 },
-      { path: '/etc/api', content: Buffer.from('x'), mode: 0o444, uid: 0, gid: 0 },
+      { path: '/etc/api', content: Buffer.from('x'), mode: 0o400, uid: 0, gid: 0 },
       { path: '/etc/inline.conf', content: Buffer.from('a=1'), mode: 0o440, uid: 0, gid: 0 },
     ]);
     expect(spec.warnings).toEqual([]);

@@ -3,7 +3,7 @@
  * object is a small Engine over plain data: these tests are about the protocol, not the engine.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -361,10 +361,11 @@ describe('control socket', () => {
   });
 
   it('answers an unknown method with an error and ignores garbage ids', async () => {
+    const auth = JSON.stringify({ auth: await readFile(`${socketPath}.token`, 'utf8') });
     const raw = createConnection(socketPath);
     const answer = await new Promise<string>((resolve) => {
       raw.once('connect', () =>
-        raw.write('{"id":"x","method":"ping"}\n{"id":7,"method":"constructor","params":[]}\n'),
+        raw.write(`${auth}\n{"id":"x","method":"ping"}\n{"id":7,"method":"constructor","params":[]}\n`),
       );
       raw.setEncoding('utf8');
       raw.on('data', (chunk: string) => resolve(chunk));

@@ -224,8 +224,8 @@ describe('writeSecretFiles', () => {
     expect(await content('/etc/inline.txt')).toBe('inline-secret');
     expect(await content('/app')).toBe('key: value\n');
     expect(await content('/etc/nginx/nginx.conf')).toBe('events {}');
-    // Default 0444; writable bits dropped; the executable bit kept.
-    expect(await mode('/run/secrets/db')).toBe(0o444);
+    // Default 0400 for secrets, 0444 for configs; writable bits dropped; the executable bit kept.
+    expect(await mode('/run/secrets/db')).toBe(0o400);
     expect(await mode('/run/secrets/api_token')).toBe(0o400);
     expect(await mode('/etc/inline.txt')).toBe(0o555);
     expect(await mode('/app')).toBe(0o444);
