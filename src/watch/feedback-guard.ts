@@ -1,7 +1,10 @@
 import type { FileChange } from './types.js';
 
 export interface FeedbackGuardOptions {
-  /** How long after an action ends its own writes may still arrive (default 500 ms). */
+  /**
+   * How long after an action ends its own writes may still arrive (default 500 ms), plus as long as the
+   * action itself took (up to a second more).
+   */
   settleMs?: number;
   /** How many triggering batches in a row, each right after an action, make a path looping (default 3). */
   rounds?: number;
@@ -31,6 +34,9 @@ interface ServiceState {
  * are dropped only when they too come right after an action, so a user's own edit still gets through.
  * (Three rounds, not two: a developer saving one file twice just after a restart is not a loop.)
  */
+/** The most the settle window grows for a slow action. */
+const MAX_EXTRA_SETTLE_MS = 1000;
+
 export class FeedbackGuard {
   readonly #settleMs: number;
   readonly #rounds: number;
@@ -74,7 +80,11 @@ export class FeedbackGuard {
 
   #inWindow(state: ServiceState, time: number): boolean {
     if (state.startedAt === undefined || time < state.startedAt) return false;
-    return state.endedAt === undefined || time <= state.endedAt + this.#settleMs;
+    if (state.endedAt === undefined) return true;
+    // A loaded machine is slow at both the action and the service's own writes after it: the window
+    // grows by as long as the action took, up to a second, so that a slow restart does not hide a loop.
+    const slowness = Math.min(state.endedAt - state.startedAt, MAX_EXTRA_SETTLE_MS);
+    return time <= state.endedAt + this.#settleMs + slowness;
   }
 
   #state(service: string): ServiceState {

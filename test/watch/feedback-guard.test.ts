@@ -132,4 +132,24 @@ describe('FeedbackGuard', () => {
       loopPaths: ['/p/src/app.js'],
     });
   });
+
+  it('widens the window by as long as a slow action took, up to a second', () => {
+    const guard = new FeedbackGuard({ settleMs: 500, rounds: 2 });
+    // A restart that took 800 ms (a loaded machine): a write 1.2 s after it ended still counts as its own.
+    guard.actionStarted('web', 1_000);
+    guard.actionEnded('web', 1_800);
+    expect(guard.filter('web', [changed('/p/app.log', 3_000)]).changes).toHaveLength(1);
+    guard.actionStarted('web', 4_000);
+    guard.actionEnded('web', 4_800);
+    expect(guard.filter('web', [changed('/p/app.log', 6_000)])).toEqual({
+      changes: [],
+      loopPaths: ['/p/app.log'],
+    });
+    // A rebuild of a minute widens it by one second only: a user edit 2 s after it is the user's.
+    const other = new FeedbackGuard({ settleMs: 500, rounds: 1 });
+    other.actionStarted('api', 10_000);
+    other.actionEnded('api', 70_000);
+    expect(other.filter('api', [changed('/p/src/a.js', 72_000)]).loopPaths).toEqual([]);
+    expect(other.filter('api', [changed('/p/src/a.js', 71_400)]).loopPaths).toEqual(['/p/src/a.js']);
+  });
 });
